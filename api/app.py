@@ -1,0 +1,78 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from importlib.metadata import version
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from api import errors
+from api.limits import BodySizeLimit
+from api.routers import audit, teams, tokens, users
+from store.db import Database
+from store.settings import Settings, get_settings
+
+log = logging.getLogger("watchbill")
+
+MAX_BODY = 1024 * 1024
+#: Route families with a limit of their own (PagerDuty's Events API: 512 KB).
+BODY_LIMITS: tuple[tuple[str, int], ...] = ()
+
+
+def body_limit(path: str) -> int:
+    for prefix, limit in BODY_LIMITS:
+        if path.startswith(prefix):
+            return limit
+    return MAX_BODY
+
+
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """Build the API. The caller owns migrations and the engine (see ``api.cli``)."""
+    settings = settings or get_settings()
+    owns_database = database is None
+    database = database or Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_database:
+            database.dispose()
+
+    app = FastAPI(
+        title="Watchbill",
+        version=version("watchbill"),
+        summary="On-call schedules, escalation policies and two-way paging.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.clock = clock
+    errors.install(app)
+    app.add_middleware(BodySizeLimit, limit_for=body_limit)
+
+    @app.get("/healthz", tags=["health"], summary="200 once the database is reachable")
+    def healthz() -> JSONResponse:
+        try:
+            with database.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:  # any driver error means "not healthy"
+            log.warning("health check failed: %s", exc)
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    v1 = APIRouter(prefix="/api/v1")
+    for module in (users, teams, tokens, audit):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    return app

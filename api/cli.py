@@ -1,0 +1,162 @@
+"""The ``watchbill`` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from importlib.metadata import version as package_version
+from typing import Annotated
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from people import service as people
+from people.models import UserRole
+from store import migrate as migrations
+from store.audit import Actor
+from store.db import Database, is_sqlite
+from store.errors import DomainError
+from store.settings import get_settings
+
+app = typer.Typer(
+    help="Watchbill: on-call schedules, escalation policies and two-way paging.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+user_app = typer.Typer(help="Users.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def _verbose() -> None:
+    """Long-running commands log what they do."""
+    logging.getLogger().setLevel(logging.INFO)
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit status 1."""
+
+
+def _database() -> Database:
+    settings = get_settings()
+    try:
+        return Database(settings.database_url)
+    except (SQLAlchemyError, ValueError) as exc:
+        raise CliError(
+            f"cannot use WATCHBILL_DATABASE_URL={settings.database_url!r}: {exc}"
+        ) from exc
+
+
+def _ensure_schema(database: Database, auto_migrate: bool | None) -> None:
+    """SQLite migrates itself on start; PostgreSQL must be migrated (``watchbill migrate``)."""
+    if auto_migrate is None:
+        auto_migrate = is_sqlite(database.engine)
+    if auto_migrate:
+        migrations.upgrade(database.engine)
+        return
+    current = migrations.current_revision(database.engine)
+    head = migrations.head_revision(database.engine)
+    if current != head:
+        raise CliError(
+            f"database schema is at {current or 'nothing'}, this version needs {head}: "
+            "run 'watchbill migrate' first"
+        )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8080,
+    engine: Annotated[bool, typer.Option("--engine/--no-engine", help="run the engine too")] = True,
+    migrate: Annotated[
+        bool | None,
+        typer.Option("--migrate/--no-migrate", help="migrate on start (default: on SQLite)"),
+    ] = None,
+) -> None:
+    """Run the HTTP API (and, unless --no-engine, the paging engine) in one process."""
+    import uvicorn
+
+    from api.app import create_app
+
+    _verbose()
+    database = _database()
+    _ensure_schema(database, migrate)
+    settings = get_settings()
+    application = create_app(settings, database)
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Bring the database schema up to date."""
+    database = _database()
+    migrations.upgrade(database.engine)
+    typer.echo(f"database at revision {migrations.current_revision(database.engine)}")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="what the token is for")],
+    user: Annotated[str | None, typer.Option(help="email of the user it acts as")] = None,
+    admin: Annotated[bool, typer.Option(help="give it admin rights")] = False,
+) -> None:
+    """Create an API token and print its secret (shown only this once)."""
+    database = _database()
+    _ensure_schema(database, None)
+    with database.transaction() as session:
+        user_id = None
+        if user is not None:
+            found = people.find_user_by_email(session, user)
+            if found is None:
+                raise CliError(f"no user with email {user!r}")
+            user_id = found.id
+        elif not admin:
+            raise CliError("give --user EMAIL, or --admin for an admin token of its own")
+        _, secret = people.create_token(
+            session, Actor.system("cli"), name=name, user_id=user_id, is_admin=admin
+        )
+    typer.echo(secret)
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="email address")],
+    name: Annotated[str, typer.Option(help="display name")],
+    time_zone: Annotated[str, typer.Option("--time-zone", help="IANA zone")] = "UTC",
+    admin: Annotated[bool, typer.Option(help="make the user an admin")] = False,
+) -> None:
+    """Create a user (handy for the first admin)."""
+    database = _database()
+    _ensure_schema(database, None)
+    with database.transaction() as session:
+        user = people.create_user(
+            session,
+            Actor.system("cli"),
+            name=name,
+            email=email,
+            time_zone=time_zone,
+            role=UserRole.admin if admin else UserRole.member,
+        )
+        typer.echo(user.id)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(package_version("watchbill"))
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
+    try:
+        app()
+    except (CliError, DomainError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except SQLAlchemyError as exc:
+        typer.echo(f"error: database: {exc.__class__.__name__}: {exc}".splitlines()[0], err=True)
+        sys.exit(1)

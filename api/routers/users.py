@@ -1,0 +1,158 @@
+"""Users, their contact methods and notification rules."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from api import urls
+from api.deps import CurrentActor, NowDep, PageDep, SessionDep, SettingsDep
+from api.schemas.people import (
+    ContactMethodIn,
+    ContactMethodOut,
+    ListOut,
+    RuleIn,
+    RuleOut,
+    UserIn,
+    UserOut,
+    UserPatch,
+    VerifyIn,
+)
+from people import contacts
+from people import service as people
+from people.models import User
+from store.errors import NotFound
+from store.settings import Settings
+
+router = APIRouter(tags=["users"])
+
+
+def user_out(settings: Settings, user: User) -> UserOut:
+    ical = urls.user_feed(settings, user.ical_token)
+    return UserOut(
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        time_zone=user.time_zone,
+        role=user.role,
+        quiet_start=user.quiet_start,
+        quiet_end=user.quiet_end,
+        ical_url=ical,
+        webcal_url=urls.webcal(ical),
+        created_at=user.created_at,
+    )
+
+
+@router.post("/users", status_code=201, summary="Create a user (admin)")
+def create_user(
+    body: UserIn, session: SessionDep, actor: CurrentActor, settings: SettingsDep
+) -> UserOut:
+    user = people.create_user(
+        session, actor, name=body.name, email=body.email, time_zone=body.time_zone, role=body.role
+    )
+    return user_out(settings, user)
+
+
+@router.get("/users", summary="List users")
+def list_users(
+    session: SessionDep, _: CurrentActor, settings: SettingsDep, page: PageDep
+) -> ListOut[UserOut]:
+    result = people.list_users(session, cursor=page.cursor, limit=page.limit)
+    return ListOut(items=[user_out(settings, u) for u in result.items], next=result.next)
+
+
+@router.get("/users/me", summary="The user the token belongs to")
+def me(session: SessionDep, actor: CurrentActor, settings: SettingsDep) -> UserOut:
+    if actor.user_id is None:
+        raise NotFound("this token does not belong to a user")
+    return user_out(settings, people.get_user(session, actor.user_id))
+
+
+@router.get("/users/{user_id}", summary="Get a user")
+def get_user(user_id: str, session: SessionDep, _: CurrentActor, settings: SettingsDep) -> UserOut:
+    return user_out(settings, people.get_user(session, user_id))
+
+
+@router.patch("/users/{user_id}", summary="Edit a profile (self or admin)")
+def update_user(
+    user_id: str, body: UserPatch, session: SessionDep, actor: CurrentActor, settings: SettingsDep
+) -> UserOut:
+    changes = body.model_dump(exclude_unset=True)
+    user = people.update_user(session, actor, user_id, changes)
+    return user_out(settings, user)
+
+
+@router.delete("/users/{user_id}", status_code=204, summary="Delete a user (admin)")
+def delete_user(user_id: str, session: SessionDep, actor: CurrentActor) -> Response:
+    people.delete_user(session, actor, user_id)
+    return Response(status_code=204)
+
+
+@router.post("/users/{user_id}/rotate-ical", summary="Replace the user's calendar feed URL")
+def rotate_ical(
+    user_id: str, session: SessionDep, actor: CurrentActor, settings: SettingsDep
+) -> UserOut:
+    return user_out(settings, people.rotate_user_feed(session, actor, user_id))
+
+
+# --- contact methods -----------------------------------------------------------------------
+
+
+@router.post("/users/{user_id}/contact-methods", status_code=201, tags=["contact methods"])
+def create_contact_method(
+    user_id: str, body: ContactMethodIn, session: SessionDep, actor: CurrentActor, now: NowDep
+) -> ContactMethodOut:
+    """Add a phone number or email address. Enabled at once when an admin or a team manager
+    adds it; otherwise a code is sent to it and it is enabled once confirmed (`/verify`)."""
+    cm, _pending = contacts.create_contact_method(
+        session, actor, user_id, kind=body.type, address=body.address, now=now
+    )
+    return ContactMethodOut.of(cm)
+
+
+@router.get("/users/{user_id}/contact-methods", tags=["contact methods"])
+def list_contact_methods(
+    user_id: str, session: SessionDep, _: CurrentActor
+) -> ListOut[ContactMethodOut]:
+    items = contacts.list_contact_methods(session, user_id)
+    return ListOut(items=[ContactMethodOut.of(cm) for cm in items], next=None)
+
+
+@router.post("/contact-methods/{cm_id}/verify", tags=["contact methods"])
+def verify_contact_method(
+    cm_id: str, body: VerifyIn, session: SessionDep, actor: CurrentActor, now: NowDep
+) -> ContactMethodOut:
+    return ContactMethodOut.of(contacts.verify(session, actor, cm_id, body.code, now))
+
+
+@router.delete("/contact-methods/{cm_id}", status_code=204, tags=["contact methods"])
+def delete_contact_method(cm_id: str, session: SessionDep, actor: CurrentActor) -> Response:
+    contacts.delete_contact_method(session, actor, cm_id)
+    return Response(status_code=204)
+
+
+# --- notification rules --------------------------------------------------------------------
+
+
+@router.post("/users/{user_id}/notification-rules", status_code=201, tags=["notification rules"])
+def create_rule(user_id: str, body: RuleIn, session: SessionDep, actor: CurrentActor) -> RuleOut:
+    rule = contacts.create_rule(
+        session,
+        actor,
+        user_id,
+        contact_method_id=body.contact_method_id,
+        delay_seconds=body.delay_seconds,
+        urgency=body.urgency,
+    )
+    return RuleOut.model_validate(rule)
+
+
+@router.get("/users/{user_id}/notification-rules", tags=["notification rules"])
+def list_rules(user_id: str, session: SessionDep, _: CurrentActor) -> ListOut[RuleOut]:
+    rules = contacts.list_rules(session, user_id)
+    return ListOut(items=[RuleOut.model_validate(r) for r in rules], next=None)
+
+
+@router.delete("/notification-rules/{rule_id}", status_code=204, tags=["notification rules"])
+def delete_rule(rule_id: str, session: SessionDep, actor: CurrentActor) -> Response:
+    contacts.delete_rule(session, actor, rule_id)
+    return Response(status_code=204)

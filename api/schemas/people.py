@@ -1,0 +1,159 @@
+"""Request and response bodies for users, teams, tokens, contact methods and rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from api.types import LocalTime, Name, TimeZoneName
+from people.models import ContactType, TeamRole, Urgency, UserRole
+
+T = TypeVar("T")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ListOut(BaseModel, Generic[T]):
+    items: list[T]
+    next: str | None = Field(None, description="cursor for the next page; null on the last")
+
+
+class UserIn(Strict):
+    name: Name
+    email: EmailStr
+    time_zone: TimeZoneName
+    role: UserRole = UserRole.member
+
+
+class UserPatch(Strict):
+    name: Name | None = None
+    email: EmailStr | None = None
+    time_zone: TimeZoneName | None = None
+    role: UserRole | None = None
+    quiet_start: LocalTime | None = Field(None, description="start of quiet hours (local)")
+    quiet_end: LocalTime | None = None
+
+
+class UserOut(BaseModel):
+    id: str
+    name: str
+    email: str
+    time_zone: str
+    role: UserRole
+    quiet_start: str | None
+    quiet_end: str | None
+    ical_url: str
+    webcal_url: str
+    created_at: datetime
+
+
+class UserRef(BaseModel):
+    id: str
+    name: str
+
+
+class TeamIn(Strict):
+    name: Name
+
+
+class TeamOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+
+
+class MemberIn(Strict):
+    user_id: str
+    role: TeamRole
+
+
+class MemberOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    team_id: str
+    user_id: str
+    role: TeamRole
+
+
+class TokenIn(Strict):
+    name: Name
+    user_id: str | None = None
+    admin: bool = False
+
+
+class TokenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    name: str
+    user_id: str | None
+    is_admin: bool
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="the secret; shown only once")
+
+
+class ContactMethodIn(Strict):
+    type: ContactType
+    address: str = Field(min_length=1, max_length=320)
+
+
+class ContactMethodOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    user_id: str
+    type: ContactType
+    address: str
+    enabled: bool
+    verified: bool
+    sms_opted_out: bool
+
+    @classmethod
+    def of(cls, cm: Any) -> ContactMethodOut:
+        return cls(
+            id=cm.id,
+            user_id=cm.user_id,
+            type=cm.type,
+            address=cm.address,
+            enabled=cm.enabled,
+            verified=cm.verified_at is not None,
+            sms_opted_out=cm.sms_opted_out,
+        )
+
+
+class VerifyIn(Strict):
+    code: str = Field(min_length=1, max_length=20)
+
+
+class RuleIn(Strict):
+    contact_method_id: str
+    delay_seconds: int = Field(ge=0, le=86_400)
+    urgency: Urgency = Urgency.high
+
+
+class RuleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    user_id: str
+    contact_method_id: str
+    delay_seconds: int
+    urgency: Urgency
+
+
+class AuditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    at: datetime
+    actor: str
+    actor_user_id: str | None
+    action: str
+    entity_type: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None

@@ -1,0 +1,190 @@
+"""Contact methods and notification rules. Functions take a session; the caller commits.
+
+A contact method that an admin or a team manager adds is enabled at once. One that people add for
+themselves stays disabled until they confirm the code that was sent to it (``verify``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from people import tokens, validation
+from people.access import manages_user, require_self_or_manager
+from people.models import ContactMethod, ContactType, NotificationRule, Urgency
+from people.service import get_user
+from store import audit
+from store.audit import Actor
+from store.errors import Conflict, Forbidden, Invalid, NotFound
+
+MAX_VERIFICATION_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class PendingVerification:
+    """A code to deliver to a new contact method (sent by the paging channels)."""
+
+    contact_method_id: str
+    code: str
+
+
+def normalise_address(kind: ContactType, address: str) -> str:
+    try:
+        if kind is ContactType.email:
+            return validation.email(address)
+        return validation.e164_phone(address)
+    except ValueError as exc:
+        raise Invalid("address", str(exc)) from exc
+
+
+def get_contact_method(session: Session, contact_method_id: str) -> ContactMethod:
+    cm = session.get(ContactMethod, contact_method_id)
+    if cm is None:
+        raise NotFound(f"no contact method {contact_method_id!r}")
+    return cm
+
+
+def list_contact_methods(session: Session, user_id: str) -> list[ContactMethod]:
+    get_user(session, user_id)
+    stmt = select(ContactMethod).where(ContactMethod.user_id == user_id)
+    return list(session.scalars(stmt.order_by(ContactMethod.created_at, ContactMethod.id)))
+
+
+def create_contact_method(
+    session: Session, actor: Actor, user_id: str, *, kind: ContactType, address: str, now: datetime
+) -> tuple[ContactMethod, PendingVerification | None]:
+    get_user(session, user_id)
+    require_self_or_manager(session, actor, user_id, "add contact methods")
+    address = normalise_address(kind, address)
+    exists = session.scalar(
+        select(ContactMethod.id).where(
+            ContactMethod.user_id == user_id,
+            ContactMethod.type == kind,
+            ContactMethod.address == address,
+        )
+    )
+    if exists is not None:
+        raise Conflict(f"{kind.value} {address} is already a contact method of this user")
+    trusted = manages_user(session, actor, user_id)
+    cm = ContactMethod(user_id=user_id, type=kind, address=address, enabled=trusted)
+    pending = None
+    if trusted:
+        cm.verified_at = now
+    else:
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        cm.verification_code_hash = tokens.digest(code)
+    session.add(cm)
+    audit.record(session, actor, "create", cm, None)
+    if cm.verification_code_hash is not None:
+        pending = PendingVerification(contact_method_id=cm.id, code=code)
+    return cm, pending
+
+
+def restart_verification(
+    session: Session, actor: Actor, contact_method_id: str
+) -> PendingVerification:
+    cm = get_contact_method(session, contact_method_id)
+    require_self_or_manager(session, actor, cm.user_id, "verify contact methods")
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    cm.verification_code_hash = tokens.digest(code)
+    cm.verification_attempts = 0
+    return PendingVerification(contact_method_id=cm.id, code=code)
+
+
+def verify(
+    session: Session, actor: Actor, contact_method_id: str, code: str, now: datetime
+) -> ContactMethod:
+    cm = get_contact_method(session, contact_method_id)
+    if actor.user_id != cm.user_id and not actor.is_admin:
+        raise Forbidden("only the owner may confirm a contact method")
+    if cm.enabled:
+        return cm
+    if cm.verification_code_hash is None or cm.verification_attempts >= MAX_VERIFICATION_ATTEMPTS:
+        raise Invalid("code", "no verification pending; request a new code")
+    cm.verification_attempts += 1
+    if not tokens.matches(code.strip(), cm.verification_code_hash):
+        raise Invalid("code", "the code does not match")
+    before = audit.snapshot(cm)
+    cm.enabled = True
+    cm.verified_at = now
+    cm.verification_code_hash = None
+    audit.record(session, actor, "verify", cm, before)
+    return cm
+
+
+def set_contact_method_enabled(
+    session: Session, actor: Actor, contact_method_id: str, enabled: bool
+) -> ContactMethod:
+    cm = get_contact_method(session, contact_method_id)
+    require_self_or_manager(session, actor, cm.user_id, "change contact methods")
+    if enabled and cm.verified_at is None and not manages_user(session, actor, cm.user_id):
+        raise Forbidden("confirm the verification code before enabling this contact method")
+    before = audit.snapshot(cm)
+    cm.enabled = enabled
+    audit.record(session, actor, "update", cm, before)
+    return cm
+
+
+def delete_contact_method(session: Session, actor: Actor, contact_method_id: str) -> None:
+    cm = get_contact_method(session, contact_method_id)
+    require_self_or_manager(session, actor, cm.user_id, "delete contact methods")
+    audit.record(session, actor, "delete", cm, audit.snapshot(cm), after=None)
+    session.delete(cm)
+
+
+# --- notification rules --------------------------------------------------------------------
+
+
+def list_rules(session: Session, user_id: str) -> list[NotificationRule]:
+    get_user(session, user_id)
+    stmt = select(NotificationRule).where(NotificationRule.user_id == user_id)
+    return list(session.scalars(stmt.order_by(NotificationRule.delay_seconds, NotificationRule.id)))
+
+
+def create_rule(
+    session: Session,
+    actor: Actor,
+    user_id: str,
+    *,
+    contact_method_id: str,
+    delay_seconds: int,
+    urgency: Urgency,
+) -> NotificationRule:
+    get_user(session, user_id)
+    require_self_or_manager(session, actor, user_id, "add notification rules")
+    if delay_seconds < 0:
+        raise Invalid("delay_seconds", "must be 0 or more")
+    cm = session.get(ContactMethod, contact_method_id)
+    if cm is None or cm.user_id != user_id:
+        raise Invalid("contact_method_id", "no such contact method of this user")
+    exists = session.scalar(
+        select(NotificationRule.id).where(
+            NotificationRule.contact_method_id == contact_method_id,
+            NotificationRule.delay_seconds == delay_seconds,
+            NotificationRule.urgency == urgency,
+        )
+    )
+    if exists is not None:
+        raise Conflict("the same rule exists already")
+    rule = NotificationRule(
+        user_id=user_id,
+        contact_method_id=contact_method_id,
+        delay_seconds=delay_seconds,
+        urgency=urgency,
+    )
+    session.add(rule)
+    audit.record(session, actor, "create", rule, None)
+    return rule
+
+
+def delete_rule(session: Session, actor: Actor, rule_id: str) -> None:
+    rule = session.get(NotificationRule, rule_id)
+    if rule is None:
+        raise NotFound(f"no notification rule {rule_id!r}")
+    require_self_or_manager(session, actor, rule.user_id, "delete notification rules")
+    audit.record(session, actor, "delete", rule, audit.snapshot(rule), after=None)
+    session.delete(rule)

@@ -1,0 +1,14 @@
+"""Every table's metadata, gathered for Alembic's autogenerate and for test set-up.
+
+This is the one place the store floor looks upward: migrations must know every table.
+"""
+
+from __future__ import annotations
+
+import people.models
+import store.audit
+from store.base import Base
+
+metadata = Base.metadata
+
+__all__ = ["metadata", "people", "store"]
