@@ -1,0 +1,1 @@
+"""Real-HTTP fakes of external services for tests."""
