@@ -14,7 +14,9 @@ from sqlalchemy import text
 
 from api import errors
 from api.limits import BodySizeLimit
-from api.routers import audit, teams, tokens, users
+from api.routers import audit, incidents, policies, services, teams, tokens, users
+from paging.channels.registry import build_channels
+from paging.engine import Engine
 from store.db import Database
 from store.settings import Settings, get_settings
 
@@ -37,17 +39,32 @@ def create_app(
     database: Database | None = None,
     *,
     clock: Callable[[], datetime] | None = None,
+    run_engine: bool = False,
 ) -> FastAPI:
-    """Build the API. The caller owns migrations and the engine (see ``api.cli``)."""
+    """Build the API; with ``run_engine`` the paging engine runs in the same process.
+
+    The caller owns migrations (see ``api.cli``).
+    """
     settings = settings or get_settings()
     owns_database = database is None
     database = database or Database(settings.database_url)
+    engine = (
+        Engine(database, settings, channels=build_channels(database, settings))
+        if run_engine
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_database:
-            database.dispose()
+        if engine is not None:
+            engine.start()
+        try:
+            yield
+        finally:
+            if engine is not None:
+                engine.stop()
+            if owns_database:
+                database.dispose()
 
     app = FastAPI(
         title="Watchbill",
@@ -58,6 +75,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.clock = clock
+    app.state.engine = engine
     errors.install(app)
     app.add_middleware(BodySizeLimit, limit_for=body_limit)
 
@@ -72,7 +90,7 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     v1 = APIRouter(prefix="/api/v1")
-    for module in (users, teams, tokens, audit):
+    for module in (users, teams, tokens, policies, services, incidents, audit):
         v1.include_router(module.router)
     app.include_router(v1)
     return app

@@ -86,8 +86,32 @@ def serve(
     database = _database()
     _ensure_schema(database, migrate)
     settings = get_settings()
-    application = create_app(settings, database)
+    application = create_app(settings, database, run_engine=engine)
     uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+@app.command("engine")
+def engine_command() -> None:
+    """Run only the paging engine (any number may run against one PostgreSQL database)."""
+    import signal
+    import threading
+
+    from paging.channels.registry import build_channels
+    from paging.engine import Engine
+
+    _verbose()
+    database = _database()
+    _ensure_schema(database, None)
+    settings = get_settings()
+    if is_sqlite(database.engine):
+        logging.getLogger("watchbill").info("SQLite: run only one engine against this database")
+    engine = Engine(database, settings, channels=build_channels(database, settings))
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    engine.start()
+    stop.wait()
+    engine.stop()
 
 
 @app.command("migrate")

@@ -5,10 +5,13 @@ This is the one place the store floor looks upward: migrations must know every t
 
 from __future__ import annotations
 
+import escalation.models
+import paging.models
 import people.models
+import schedules.models
 import store.audit
 from store.base import Base
 
 metadata = Base.metadata
 
-__all__ = ["metadata", "people", "store"]
+__all__ = ["escalation", "metadata", "paging", "people", "schedules", "store"]

@@ -1,0 +1,123 @@
+"""Incidents: open, list, read (with the log), acknowledge, resolve, escalate."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import CurrentActor, NowDep, PageDep, SessionDep
+from api.schemas.escalation import IncidentIn, IncidentOut, LogEntryOut
+from api.schemas.people import ListOut
+from escalation import incidents as incident_rows
+from escalation import service as escalation
+from escalation.models import Incident, IncidentStatus
+from paging import actions, intake
+from people.access import require_team_role
+from people.models import TeamRole
+
+router = APIRouter(tags=["incidents"])
+
+
+def incident_out(incident: Incident, log: list[LogEntryOut] | None = None) -> IncidentOut:
+    return IncidentOut(
+        id=incident.id,
+        number=incident.number,
+        service_id=incident.service_id,
+        title=incident.title,
+        details=incident.details,
+        severity=incident.severity,
+        urgency=incident.urgency,
+        status=incident.status,
+        dedup_key=incident.dedup_key,
+        trigger_count=incident.trigger_count,
+        created_at=incident.created_at,
+        updated_at=incident.updated_at,
+        acknowledged_at=incident.acknowledged_at,
+        acknowledged_by=incident.acknowledged_by,
+        resolved_at=incident.resolved_at,
+        resolved_by=incident.resolved_by,
+        escalation_tier=incident.tier + 1,
+        escalation_loop=incident.loop,
+        next_escalation_at=incident.next_escalation_at,
+        log=log,
+    )
+
+
+@router.post(
+    "/incidents",
+    status_code=201,
+    summary="Open an incident (200 with the open one when dedup_key matches)",
+    responses={200: {"description": "an open incident with this dedup_key exists"}},
+)
+def create_incident(
+    body: IncidentIn, session: SessionDep, actor: CurrentActor, now: NowDep, response: Response
+) -> IncidentOut:
+    service = escalation.get_service(session, body.service_id)
+    require_team_role(
+        session, actor, service.team_id, (TeamRole.manager, TeamRole.responder), "open incidents"
+    )
+    result = intake.trigger(
+        session,
+        service,
+        intake.Trigger(
+            title=body.title,
+            severity=body.severity,
+            details=body.details,
+            dedup_key=body.dedup_key,
+            urgency=body.urgency,
+            source=actor.label,
+            via="api",
+        ),
+        now,
+    )
+    if not result.created:
+        response.status_code = 200
+    return incident_out(result.incident)
+
+
+@router.get("/incidents", summary="List incidents, newest first")
+def list_incidents(
+    session: SessionDep,
+    _: CurrentActor,
+    page: PageDep,
+    status: Annotated[IncidentStatus | None, Query()] = None,
+    service_id: Annotated[str | None, Query()] = None,
+) -> ListOut[IncidentOut]:
+    result = incident_rows.list_incidents(
+        session, status=status, service_id=service_id, cursor=page.cursor, limit=page.limit
+    )
+    return ListOut(items=[incident_out(i) for i in result.items], next=result.next)
+
+
+@router.get("/incidents/{incident_id}", summary="An incident with its log")
+def get_incident(incident_id: str, session: SessionDep, _: CurrentActor) -> IncidentOut:
+    incident = incident_rows.get_incident(session, incident_id)
+    entries = incident_rows.log_entries(session, incident_id)
+    return incident_out(incident, [LogEntryOut.model_validate(e) for e in entries])
+
+
+def _act(
+    incident_id: str, action: actions.Action, session: SessionDep, actor: CurrentActor, now: NowDep
+) -> IncidentOut:
+    result = actions.act(session, incident_id, action, actor, via="api", now=now)
+    return incident_out(result.incident)
+
+
+@router.post("/incidents/{incident_id}/acknowledge", summary="Acknowledge: stop escalating")
+def acknowledge(
+    incident_id: str, session: SessionDep, actor: CurrentActor, now: NowDep
+) -> IncidentOut:
+    return _act(incident_id, actions.Action.acknowledge, session, actor, now)
+
+
+@router.post("/incidents/{incident_id}/resolve", summary="Resolve")
+def resolve(incident_id: str, session: SessionDep, actor: CurrentActor, now: NowDep) -> IncidentOut:
+    return _act(incident_id, actions.Action.resolve, session, actor, now)
+
+
+@router.post("/incidents/{incident_id}/escalate", summary="Escalate to the next tier now")
+def escalate(
+    incident_id: str, session: SessionDep, actor: CurrentActor, now: NowDep
+) -> IncidentOut:
+    return _act(incident_id, actions.Action.escalate, session, actor, now)

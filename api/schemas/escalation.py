@@ -1,0 +1,107 @@
+"""Request and response bodies for escalation policies, services and incidents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.people import Strict
+from api.types import Name
+from escalation.models import IncidentStatus, Severity, TargetType
+from people.models import Urgency
+
+
+class TargetIO(Strict):
+    type: TargetType
+    id: str
+
+
+class TierIO(Strict):
+    delay_seconds: int = Field(ge=1, le=7 * 86_400, description="wait before the next tier")
+    targets: list[TargetIO] = Field(min_length=1, max_length=50)
+
+
+class PolicyIn(Strict):
+    name: Name
+    team_id: str | None = None
+    repeat: int = Field(0, ge=0, le=20, description="extra loops through the tiers")
+    tiers: list[TierIO] = Field(min_length=1, max_length=20)
+
+
+class PolicyOut(BaseModel):
+    id: str
+    name: str
+    team_id: str | None
+    repeat: int
+    tiers: list[TierIO]
+    created_at: datetime
+
+
+class ServiceIn(Strict):
+    name: Name
+    escalation_policy_id: str
+    team_id: str | None = None
+    acknowledgement_timeout_seconds: int | None = Field(None, ge=1, le=7 * 86_400)
+    auto_resolve_timeout_seconds: int | None = Field(None, ge=1, le=30 * 86_400)
+
+
+class ServicePatch(Strict):
+    name: Name | None = None
+    escalation_policy_id: str | None = None
+    team_id: str | None = None
+    acknowledgement_timeout_seconds: int | None = Field(None, ge=1, le=7 * 86_400)
+    auto_resolve_timeout_seconds: int | None = Field(None, ge=1, le=30 * 86_400)
+
+
+class ServiceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    name: str
+    team_id: str | None
+    escalation_policy_id: str
+    integration_key: str
+    acknowledgement_timeout_seconds: int | None
+    auto_resolve_timeout_seconds: int | None
+    created_at: datetime
+
+
+class IncidentIn(Strict):
+    service_id: str
+    title: str = Field(min_length=1, max_length=1024)
+    details: dict[str, Any] | None = None
+    severity: Severity = Severity.critical
+    urgency: Urgency | None = Field(None, description="default: from severity")
+    dedup_key: str | None = Field(None, min_length=1, max_length=255)
+
+
+class LogEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    at: datetime
+    kind: str
+    message: str
+    data: dict[str, Any] | None
+
+
+class IncidentOut(BaseModel):
+    id: str
+    number: int
+    service_id: str
+    title: str
+    details: dict[str, Any] | None
+    severity: Severity
+    urgency: Urgency
+    status: IncidentStatus
+    dedup_key: str
+    trigger_count: int
+    created_at: datetime
+    updated_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    escalation_tier: int = Field(description="1-based tier last notified")
+    escalation_loop: int
+    next_escalation_at: datetime | None
+    log: list[LogEntryOut] | None = None

@@ -1,0 +1,1 @@
+"""Outbound channels behind one small interface (``paging.channels.base.Channel``)."""

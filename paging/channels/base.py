@@ -1,0 +1,70 @@
+"""The channel interface: ``send(message) -> result``, and ``lookup`` after a lapsed claim.
+
+A channel knows nothing of the database or the engine. Adding a channel (Slack, push, webhook)
+means writing one of these and registering it; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+class Outcome(enum.StrEnum):
+    sent = "sent"  # accepted by the provider (or written, for the log channel)
+    temporary = "temporary"  # try again later (5xx, 429, timeout)
+    permanent = "permanent"  # never retry (invalid number, opted out)
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    id: str
+    number: int
+    title: str
+    severity: str
+    urgency: str
+    status: str
+    service: str
+    url: str
+    ack_url: str | None = None
+    resolve_url: str | None = None
+    reply_code: int | None = None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """Everything a channel needs to deliver one message."""
+
+    notification_id: str
+    kind: str  # page | bundle | test | verify
+    channel: str  # sms | voice | email
+    address: str
+    person: str
+    incidents: tuple[IncidentView, ...] = ()
+    text: str | None = None  # for test and verification messages
+    callback_url: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    provider_id: str | None = None
+    error: str | None = None
+    error_code: int | None = None
+    detail: dict[str, str] = field(default_factory=dict)
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, message: Outgoing) -> SendResult: ...
+
+    def lookup(self, message: Outgoing, since: datetime) -> SendResult | None:
+        """Whether ``message`` already went out since ``since`` (a claim lapsed mid-send).
+
+        Return the result if it did, None if it did not (or cannot be known: then it is sent
+        again, preferring a duplicate to a lost page).
+        """
+        ...

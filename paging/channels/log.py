@@ -1,0 +1,84 @@
+"""The log channel: writes pages to the incident log and to stdout.
+
+It is the embedded default for every contact type whose provider is not configured, so that
+``watchbill serve`` shows the whole flow with nothing else set up.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import datetime
+
+from sqlalchemy import select
+
+from escalation import incidents as incident_rows
+from escalation.models import Incident, IncidentLog
+from paging.channels.base import Outcome, Outgoing, SendResult
+from paging.sms_text import PageText, compose_page
+from store.base import utcnow
+from store.db import Database
+
+log = logging.getLogger("watchbill.pages")
+
+
+def render(message: Outgoing) -> str:
+    if message.text is not None:
+        return message.text
+    parts = [
+        compose_page(
+            PageText(
+                incident_number=i.number,
+                severity=i.severity,
+                service=i.service,
+                title=i.title,
+                link=i.url,
+                reply_code=i.reply_code,
+            ),
+            max_segments=10,
+        )
+        for i in message.incidents
+    ]
+    return " | ".join(parts)
+
+
+class LogChannel:
+    """Delivers by writing: one incident-log entry per incident, plus a line on stdout."""
+
+    def __init__(self, database: Database, name: str = "log") -> None:
+        self.database = database
+        self.name = name
+
+    def send(self, message: Outgoing) -> SendResult:
+        text = render(message)
+        line = f"[watchbill page] {message.channel} to {message.person} <{message.address}>: {text}"
+        print(line, file=sys.stdout, flush=True)
+        log.info(line)
+        with self.database.transaction() as session:
+            for view in message.incidents:
+                incident = session.get(Incident, view.id)
+                if incident is None:
+                    continue
+                incident_rows.log(
+                    session,
+                    incident,
+                    "page_logged",
+                    f"Page for {message.person} by {message.channel} written to the log "
+                    f"(no {message.channel} provider configured): {text}",
+                    utcnow(),
+                    notification_id=message.notification_id,
+                    address=message.address,
+                )
+        return SendResult(Outcome.sent, provider_id=f"log-{message.notification_id}")
+
+    def lookup(self, message: Outgoing, since: datetime) -> SendResult | None:
+        with self.database.transaction() as session:
+            rows = session.scalars(
+                select(IncidentLog).where(
+                    IncidentLog.kind == "page_logged", IncidentLog.at >= since
+                )
+            )
+            for row in rows:
+                if (row.data or {}).get("notification_id") == message.notification_id:
+                    return SendResult(Outcome.sent, provider_id=f"log-{message.notification_id}")
+        return None

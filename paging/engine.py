@@ -1,0 +1,266 @@
+"""The paging engine: steps escalations, times out acknowledgements, sends the outbox.
+
+The database holds every timer; APScheduler only wakes the engine at the right second. A
+commit that makes something due wakes it at once (in-process through the session, across
+processes through PostgreSQL ``LISTEN``), and a periodic sweep recovers anything missed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from escalation.models import Incident, IncidentStatus
+from paging import actions, escalate, outgoing, wake
+from paging.channels.base import Channel
+from paging.channels.log import LogChannel
+from paging.dispatch import Dispatcher
+from paging.models import Notification, NotificationStatus
+from store.base import utcnow
+from store.db import Database
+from store.settings import Settings
+
+log = logging.getLogger("watchbill.engine")
+
+BATCH = 200
+
+
+class Engine:
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        *,
+        channels: Mapping[str, Channel] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        engine_id: str | None = None,
+        decorators: Sequence[outgoing.Decorator] = (),
+        send_workers: int = 8,
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.clock = clock
+        self.engine_id = engine_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.dispatcher = Dispatcher(
+            database,
+            settings,
+            channels or {},
+            LogChannel(database),
+            engine_id=self.engine_id,
+            clock=clock,
+            lease=timedelta(seconds=settings.engine_lease_seconds),
+            decorators=decorators,
+        )
+        self._scheduler = BackgroundScheduler(timezone=UTC)
+        self._pool = ThreadPoolExecutor(max_workers=send_workers, thread_name_prefix="wb-send")
+        self._lock = threading.Lock()
+        self._again = threading.Event()
+        self._stopping = threading.Event()
+        self._listener: threading.Thread | None = None
+        self._in_flight: set[str] = set()
+        self._in_flight_lock = threading.Lock()
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        event.listen(self.database.sessionmaker, "after_commit", self._after_commit)
+        self._scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.settings.engine_sweep_seconds,
+            id="sweep",
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+        )
+        self._scheduler.start()
+        if self.database.engine.dialect.name == "postgresql":
+            self._listener = threading.Thread(target=self._listen, name="wb-listen", daemon=True)
+            self._listener.start()
+        log.info("engine %s started", self.engine_id)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if event.contains(self.database.sessionmaker, "after_commit", self._after_commit):
+            event.remove(self.database.sessionmaker, "after_commit", self._after_commit)
+        self._scheduler.shutdown(wait=True)
+        self._pool.shutdown(wait=True)
+        log.info("engine %s stopped", self.engine_id)
+
+    def _after_commit(self, session: Session) -> None:
+        if wake.take(session):
+            self.wake()
+
+    def wake(self, at: datetime | None = None) -> None:
+        """Run a tick at ``at`` (default: now)."""
+        if self._stopping.is_set():
+            return
+        run_at = at or datetime.now(UTC)
+        try:
+            job = self._scheduler.get_job("wake")
+            if job is not None and job.next_run_time is not None and job.next_run_time <= run_at:
+                return
+            self._scheduler.add_job(
+                self.tick,
+                "date",
+                run_date=run_at,
+                id="wake",
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+        except RuntimeError:  # scheduler shutting down
+            pass
+
+    def _listen(self) -> None:
+        import psycopg
+
+        url = self.database.engine.url.set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(dsn, autocommit=True) as connection:
+                    connection.execute(f"LISTEN {wake.CHANNEL}")
+                    for _ in connection.notifies(timeout=1.0, stop_after=None):
+                        self.wake()
+                        if self._stopping.is_set():
+                            return
+                    # notifies() returned after the timeout: loop to check for stopping.
+            except Exception:
+                if self._stopping.is_set():
+                    return
+                log.exception("LISTEN connection lost; reconnecting")
+                self._stopping.wait(1.0)
+
+    # --- one tick ------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        if not self._lock.acquire(blocking=False):
+            self._again.set()
+            return
+        try:
+            while True:
+                self._again.clear()
+                self.run_once()
+                if not self._again.is_set():
+                    break
+            self._schedule_next()
+        except Exception:
+            log.exception("engine tick failed")
+        finally:
+            self._lock.release()
+
+    def run_once(self) -> None:
+        """Everything due now: escalation steps, timeouts, then the outbox."""
+        while self._step(self._due_escalations) == BATCH:
+            pass
+        while self._step(self._due_ack_timeouts) == BATCH:
+            pass
+        while self._step(self._due_auto_resolves) == BATCH:
+            pass
+        for claim in self.dispatcher.claim(limit=BATCH):
+            with self._in_flight_lock:
+                self._in_flight.add(claim.carrier_id)
+            self._pool.submit(self._deliver, claim)
+
+    def _deliver(self, claim: Any) -> None:
+        try:
+            self.dispatcher.deliver(claim)
+        except Exception:
+            log.exception("delivering %s failed", claim.carrier_id)
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.discard(claim.carrier_id)
+            self.wake()
+
+    def _step(self, work: Callable[[Session, datetime], int]) -> int:
+        now = self.clock()
+        with self.database.transaction() as session:
+            return work(session, now)
+
+    def _each(
+        self,
+        session: Session,
+        stmt: Any,
+        apply: Callable[[Session, Incident, datetime], Any],
+        now: datetime,
+    ) -> int:
+        rows = session.scalars(stmt.limit(BATCH).with_for_update(skip_locked=True)).all()
+        for incident in rows:
+            try:
+                with session.begin_nested():
+                    apply(session, incident, now)
+            except Exception:
+                log.exception("incident %s: step failed; it will be retried", incident.id)
+        return len(rows)
+
+    def _due_escalations(self, session: Session, now: datetime) -> int:
+        stmt = (
+            select(Incident)
+            .where(Incident.status == IncidentStatus.triggered, Incident.next_escalation_at <= now)
+            .order_by(Incident.next_escalation_at)
+        )
+        return self._each(session, stmt, lambda s, i, n: escalate.advance(s, i, n), now)
+
+    def _due_ack_timeouts(self, session: Session, now: datetime) -> int:
+        stmt = select(Incident).where(
+            Incident.status == IncidentStatus.acknowledged, Incident.ack_timeout_at <= now
+        )
+        return self._each(session, stmt, actions.acknowledgement_timed_out, now)
+
+    def _due_auto_resolves(self, session: Session, now: datetime) -> int:
+        stmt = select(Incident).where(
+            Incident.status != IncidentStatus.resolved, Incident.auto_resolve_at <= now
+        )
+        return self._each(session, stmt, actions.auto_resolve, now)
+
+    def next_due(self) -> datetime | None:
+        with self.database.transaction() as session:
+            candidates = [
+                session.scalar(
+                    select(func.min(Incident.next_escalation_at)).where(
+                        Incident.status == IncidentStatus.triggered
+                    )
+                ),
+                session.scalar(
+                    select(func.min(Incident.ack_timeout_at)).where(
+                        Incident.status == IncidentStatus.acknowledged
+                    )
+                ),
+                session.scalar(
+                    select(func.min(Incident.auto_resolve_at)).where(
+                        Incident.status != IncidentStatus.resolved
+                    )
+                ),
+                session.scalar(
+                    select(func.min(Notification.send_at)).where(
+                        Notification.status == NotificationStatus.pending
+                    )
+                ),
+                session.scalar(
+                    select(func.min(Notification.lease_until)).where(
+                        Notification.status == NotificationStatus.sending
+                    )
+                ),
+            ]
+        times = [t for t in candidates if t is not None]
+        return min(times) if times else None
+
+    def _schedule_next(self) -> None:
+        due = self.next_due()
+        if due is None:
+            return
+        now = self.clock()
+        # Wall-clock wake-up for an injected clock: keep the same distance from "now".
+        delay = max(0.0, (due - now).total_seconds())
+        if delay < self.settings.engine_sweep_seconds:
+            self.wake(datetime.now(UTC) + timedelta(seconds=delay))

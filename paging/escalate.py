@@ -1,0 +1,219 @@
+"""Escalation in the database: notify a tier's people, step on when due.
+
+Notifying a tier turns targets into people (a schedule target is whoever is on call in it at
+that moment) and people into outbox rows, one per notification rule for the incident's urgency,
+keyed by (incident, epoch, loop, tier, person, rule) so a step can never be enqueued twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from escalation import incidents as incident_rows
+from escalation import step
+from escalation.models import EscalationPolicy, Incident, IncidentStatus
+from escalation.service import policy_spec
+from paging import wake
+from paging.models import Notification, NotificationStatus
+from people.models import ContactMethod, ContactType, NotificationRule, Urgency, User
+from schedules import service as schedules
+from schedules.models import Schedule
+
+
+def load_policy(session: Session, incident: Incident) -> step.Policy:
+    policy = session.get(EscalationPolicy, incident.policy_id)
+    if policy is None or not policy.tiers:
+        raise LookupError(f"escalation policy {incident.policy_id} of incident {incident.id}")
+    return policy_spec(policy)
+
+
+def _people(session: Session, incident: Incident, tier: step.Tier, at: datetime) -> list[User]:
+    seen: dict[str, User] = {}
+    for target in tier.targets:
+        if target.type == "user":
+            user_ids = [target.id]
+        else:
+            user_ids = schedules.on_call_user_ids(session, target.id, at)
+            if not user_ids:
+                schedule = session.get(Schedule, target.id)
+                name = schedule.name if schedule else target.id
+                incident_rows.log(
+                    session,
+                    incident,
+                    "nobody_on_call",
+                    f"Nobody is on call in schedule '{name}'",
+                    at,
+                    schedule_id=target.id,
+                )
+        for user_id in user_ids:
+            user = session.get(User, user_id)
+            if user is not None and user_id not in seen:
+                seen[user_id] = user
+    return list(seen.values())
+
+
+def _rules(session: Session, user: User, urgency: Urgency) -> list[NotificationRule]:
+    stmt = (
+        select(NotificationRule)
+        .join(ContactMethod, ContactMethod.id == NotificationRule.contact_method_id)
+        .where(NotificationRule.user_id == user.id, ContactMethod.enabled.is_(True))
+        .order_by(NotificationRule.delay_seconds, NotificationRule.id)
+    )
+    rules = list(session.scalars(stmt))
+    matching = [r for r in rules if r.urgency == urgency]
+    # A low-urgency incident for someone with only high-urgency rules still reaches them.
+    return matching or (rules if urgency is Urgency.low else [])
+
+
+def notify_position(
+    session: Session, incident: Incident, policy: step.Policy, at_pos: step.Position, at: datetime
+) -> int:
+    """Enqueue the pages of one tier; returns how many people it reached."""
+    tier = policy.tiers[at_pos.tier]
+    people = _people(session, incident, tier, at)
+    reached: list[str] = []
+    for user in people:
+        rules = _rules(session, user, incident.urgency)
+        if not rules:
+            incident_rows.log(
+                session,
+                incident,
+                "no_notification_rules",
+                f"{user.name} has no notification rules with an enabled contact method",
+                at,
+                user_id=user.id,
+            )
+            continue
+        for rule in rules:
+            cm = session.get(ContactMethod, rule.contact_method_id)
+            assert cm is not None
+            if cm.type is ContactType.sms and cm.sms_opted_out:
+                continue
+            session.add(
+                Notification(
+                    kind="page",
+                    incident_id=incident.id,
+                    epoch=incident.epoch,
+                    loop=at_pos.loop,
+                    tier=at_pos.tier,
+                    user_id=user.id,
+                    rule_id=rule.id,
+                    contact_method_id=cm.id,
+                    channel=cm.type.value,
+                    address=cm.address,
+                    send_at=at + timedelta(seconds=rule.delay_seconds),
+                    status=NotificationStatus.pending,
+                )
+            )
+        reached.append(user.name)
+    label = f"tier {at_pos.tier + 1}" + (f" (loop {at_pos.loop + 1})" if at_pos.loop else "")
+    if reached:
+        incident_rows.log(
+            session,
+            incident,
+            "notify_tier",
+            f"Notifying {label}: {', '.join(reached)}",
+            at,
+            tier=at_pos.tier + 1,
+            loop=at_pos.loop,
+        )
+    else:
+        incident_rows.log(session, incident, "nobody_to_notify", f"Nobody to notify in {label}", at)
+    wake.request(session)
+    return len(reached)
+
+
+def notify_from(
+    session: Session,
+    incident: Incident,
+    policy: step.Policy,
+    start: step.Position,
+    base: datetime,
+    now: datetime,
+) -> None:
+    """Notify ``start``; a tier that reaches nobody escalates on at once (one pass at most)."""
+    position = start
+    for _ in range(len(policy.tiers)):
+        incident.loop, incident.tier = position.loop, position.tier
+        if notify_position(session, incident, policy, position, now) > 0:
+            break
+        following = step.next_position(policy, position)
+        if following is None:
+            break
+        incident_rows.log(
+            session,
+            incident,
+            "escalated",
+            f"Escalated to tier {following.tier + 1} (nobody to notify in tier "
+            f"{position.tier + 1})",
+            now,
+            tier=following.tier + 1,
+            loop=following.loop,
+        )
+        position = following
+    incident.next_escalation_at = step.due_after(policy, position, base)
+
+
+def start(session: Session, incident: Incident, now: datetime) -> None:
+    """Begin escalation at tier 1 (a new incident, a policy change)."""
+    policy = load_policy(session, incident)
+    notify_from(session, incident, policy, step.START, now, now)
+
+
+def advance(session: Session, incident: Incident, now: datetime, *, forced: bool = False) -> bool:
+    """Move to the next tier (when due, or at once when ``forced``). False when exhausted."""
+    policy = load_policy(session, incident)
+    here = step.clamp(policy, step.Position(incident.loop, incident.tier))
+    following = step.next_position(policy, here)
+    if following is None:
+        incident.next_escalation_at = None
+        if not forced:
+            incident_rows.log(
+                session,
+                incident,
+                "escalation_exhausted",
+                "Escalation policy exhausted: every tier and repeat has been notified",
+                now,
+            )
+        return False
+    base = now if forced else step.step_base(incident.next_escalation_at, now)
+    kind = "repeated" if following.loop > here.loop else "escalated"
+    message = (
+        f"Repeating the escalation policy (loop {following.loop + 1})"
+        if kind == "repeated"
+        else f"Escalated to tier {following.tier + 1}"
+    )
+    incident_rows.log(
+        session, incident, kind, message, now, tier=following.tier + 1, loop=following.loop
+    )
+    notify_from(session, incident, policy, following, base, now)
+    return True
+
+
+def cancel_pending(session: Session, incident: Incident, now: datetime) -> int:
+    """Cancel everything still waiting to go out for ``incident``."""
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.incident_id == incident.id,
+            Notification.status == NotificationStatus.pending,
+        )
+        .values(status=NotificationStatus.cancelled, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def restart(session: Session, incident: Incident, now: datetime, reason: str) -> None:
+    """Start escalation over with a new epoch (ack timeout, policy change)."""
+    cancel_pending(session, incident, now)
+    incident.epoch += 1
+    incident_rows.log(session, incident, "escalation_restarted", reason, now, epoch=incident.epoch)
+    if incident.status is IncidentStatus.triggered:
+        start(session, incident, now)
+    else:
+        incident.loop, incident.tier = 0, 0
+        incident.next_escalation_at = None
