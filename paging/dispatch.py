@@ -32,7 +32,6 @@ log = logging.getLogger("watchbill.dispatch")
 
 MAX_ATTEMPTS = 8
 BUNDLED_CHANNELS = frozenset({"sms", "email"})
-BURST_WINDOW = timedelta(seconds=30)
 
 
 def backoff(attempt: int) -> timedelta:
@@ -69,6 +68,9 @@ class Dispatcher:
         self.clock = clock
         self.lease = lease
         self.decorators = tuple(decorators)
+        self.burst = settings.page_burst
+        self.burst_window = timedelta(seconds=settings.page_burst_window_seconds)
+        self.bundle_interval = timedelta(seconds=settings.page_bundle_interval_seconds)
 
     def channel_for(self, name: str) -> Channel:
         return self.channels.get(name, self.fallback)
@@ -89,6 +91,8 @@ class Dispatcher:
                         and_(
                             Notification.status == NotificationStatus.sending,
                             Notification.lease_until <= now,
+                            # bundle members are taken over with their carrier, never alone
+                            Notification.bundled_into.is_(None),
                         ),
                     )
                 )
@@ -119,7 +123,12 @@ class Dispatcher:
         members = [
             row,
             *session.scalars(
-                select(Notification).where(Notification.bundled_into == row.id).with_for_update()
+                select(Notification)
+                .where(
+                    Notification.bundled_into == row.id,
+                    Notification.status == NotificationStatus.sending,
+                )
+                .with_for_update()
             ).all(),
         ]
         token = self._token()
@@ -145,7 +154,9 @@ class Dispatcher:
                 self._recent_sends(session, channel, address, now),
                 [PendingPage(row.id, numbers[row.id]) for row in group],
                 now,
-                window=BURST_WINDOW,
+                burst=self.burst,
+                window=self.burst_window,
+                bundle_interval=self.bundle_interval,
             )
             for page in plan.send_now:
                 token = self._token()
@@ -171,9 +182,8 @@ class Dispatcher:
         )
         return {row.id: int(found.get(row.incident_id or "", 0)) for row in rows}
 
-    @staticmethod
     def _recent_sends(
-        session: Session, channel: str, address: str, now: datetime
+        self, session: Session, channel: str, address: str, now: datetime
     ) -> list[datetime]:
         """When messages (a bundle counts once) last went to this address."""
         rows = session.execute(
@@ -182,10 +192,10 @@ class Dispatcher:
                 Notification.address == address,
                 Notification.bundled_into.is_(None),
                 or_(
-                    Notification.sent_at >= now - BURST_WINDOW,
+                    Notification.sent_at >= now - self.burst_window,
                     and_(
                         Notification.status == NotificationStatus.sending,
-                        Notification.claimed_at >= now - BURST_WINDOW,
+                        Notification.claimed_at >= now - self.burst_window,
                     ),
                 ),
             )
@@ -200,8 +210,12 @@ class Dispatcher:
     # --- delivering ----------------------------------------------------------------------
 
     def deliver(self, claim: Claim) -> None:
+        """Send a claim. Its lease is renewed under the row lock just before the send, so a
+        claim that waited longer than its lease either is still ours (and renewed) or was
+        taken over by another engine (and is skipped here): never both."""
         with self.database.transaction() as session:
             rows = self._held(session, claim)
+            renewed_until = self.clock() + self.lease
             live = []
             for row in rows:
                 incident = session.get(Incident, row.incident_id) if row.incident_id else None
@@ -211,6 +225,7 @@ class Dispatcher:
                     row.status = NotificationStatus.cancelled
                     row.lease_until = None
                 else:
+                    row.lease_until = renewed_until
                     live.append(row)
             if not live:
                 return

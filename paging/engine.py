@@ -21,7 +21,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus
-from paging import actions, escalate, outgoing, wake
+from paging import actions, escalate, heartbeats, holds, maintenance, outgoing, wake
 from paging.channels.base import Channel
 from paging.channels.log import LogChannel
 from paging.dispatch import Dispatcher
@@ -80,7 +80,7 @@ class Engine:
             seconds=self.settings.engine_sweep_seconds,
             id="sweep",
             next_run_time=datetime.now(UTC),
-            max_instances=1,
+            max_instances=1000,
             coalesce=True,
         )
         self._scheduler.start()
@@ -110,6 +110,8 @@ class Engine:
             job = self._scheduler.get_job("wake")
             if job is not None and job.next_run_time is not None and job.next_run_time <= run_at:
                 return
+            # Many instances allowed: a wake that fires during a running tick must reach
+            # ``tick`` (which then asks the running one to go round again), not be skipped.
             self._scheduler.add_job(
                 self.tick,
                 "date",
@@ -117,6 +119,7 @@ class Engine:
                 id="wake",
                 replace_existing=True,
                 misfire_grace_time=None,
+                max_instances=1000,
             )
         except RuntimeError:  # scheduler shutting down
             pass
@@ -166,6 +169,8 @@ class Engine:
         while self._step(self._due_ack_timeouts) == BATCH:
             pass
         while self._step(self._due_auto_resolves) == BATCH:
+            pass
+        while self._step(self._due_events_in) == BATCH:
             pass
         for claim in self.dispatcher.claim(limit=BATCH):
             with self._in_flight_lock:
@@ -223,6 +228,14 @@ class Engine:
         )
         return self._each(session, stmt, actions.auto_resolve, now)
 
+    def _due_events_in(self, session: Session, now: datetime) -> int:
+        """Missed heartbeats, ended maintenance windows, then held pages now due."""
+        return max(
+            heartbeats.due_misses(session, now, BATCH),
+            maintenance.due_ends(session, now, BATCH),
+            holds.due_releases(session, now, BATCH),
+        )
+
     def next_due(self) -> datetime | None:
         with self.database.transaction() as session:
             candidates = [
@@ -252,6 +265,8 @@ class Engine:
                     )
                 ),
             ]
+            # Events in: heartbeat deadlines, maintenance window ends, held pages.
+            candidates += [m.next_due(session) for m in (heartbeats, maintenance, holds)]
         times = [t for t in candidates if t is not None]
         return min(times) if times else None
 

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     public_url: str = "http://127.0.0.1:8080"
     admin_token: SecretStr | None = None
+    # Signs e-mail action links (extension of the contract); unset: generated once and kept
+    # in the database (``server_secrets``), so links survive restarts.
+    secret_key: SecretStr | None = None
 
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
@@ -36,6 +39,11 @@ class Settings(BaseSettings):
     # Engine tuning (extensions of the contract).
     engine_sweep_seconds: float = 5.0
     engine_lease_seconds: float = 30.0
+    # Alert storms: more than ``page_burst`` messages to one address within the window are
+    # bundled into one message listing the incidents.
+    page_burst: int = 3
+    page_burst_window_seconds: float = 30.0
+    page_bundle_interval_seconds: float = 60.0
 
     @field_validator("public_url", "twilio_api_url")
     @classmethod

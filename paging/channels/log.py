@@ -72,10 +72,12 @@ class LogChannel:
         return SendResult(Outcome.sent, provider_id=f"log-{message.notification_id}")
 
     def lookup(self, message: Outgoing, since: datetime) -> SendResult | None:
+        """Found when the incident log holds this notification's entry (no clock involved)."""
+        incident_ids = [view.id for view in message.incidents]
         with self.database.transaction() as session:
             rows = session.scalars(
                 select(IncidentLog).where(
-                    IncidentLog.kind == "page_logged", IncidentLog.at >= since
+                    IncidentLog.kind == "page_logged", IncidentLog.incident_id.in_(incident_ids)
                 )
             )
             for row in rows:
