@@ -147,7 +147,7 @@ def _check_exactly_once(database: Database, incidents: int, tiers: int) -> None:
     with database.transaction() as session:
         rows = session.scalars(select(Notification)).all()
         carriers = {r.id: (r.bundled_into or r.id) for r in rows}
-        by_incident = {r.id: r.incident_id for r in rows}
+        by_incident = {r.id: r.incident_id or "" for r in rows}
     delivered = _deliveries(database)
     # Each notification went out once: either itself or inside one bundle, never twice.
     for notification_id, carrier in carriers.items():
