@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from api import errors
 from api.limits import BodySizeLimit
-from api.routers import audit, incidents, policies, services, teams, tokens, users
+from api.routers import audit, incidents, policies, schedules, services, teams, tokens, users
 from paging.channels.registry import build_channels
 from paging.engine import Engine
 from store.db import Database
@@ -90,7 +90,7 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     v1 = APIRouter(prefix="/api/v1")
-    for module in (users, teams, tokens, policies, services, incidents, audit):
+    for module in (users, teams, tokens, schedules, policies, services, incidents, audit):
         v1.include_router(module.router)
     app.include_router(v1)
     return app

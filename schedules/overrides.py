@@ -1,0 +1,150 @@
+"""Overrides: someone on call over ``[start, end)`` in a schedule, above every layer.
+
+Who may: admins and the schedule team's managers for anyone; a team responder for themself
+(an override that puts them on call). Deleting keeps the past: an override that has started
+is cut short at the deletion instant; one still in the future is removed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from people.access import has_team_role
+from people.models import TeamRole
+from schedules.models import Schedule, ScheduleOverride
+from schedules.service import can_edit, check_users, get_schedule
+from store import audit
+from store.audit import Actor
+from store.errors import Conflict, Forbidden, Invalid, NotFound
+from store.pagination import Page, paginate
+
+__all__ = ["create_override", "delete_override", "get_override", "list_overrides"]
+
+SELF_SERVICE = (TeamRole.manager, TeamRole.responder)
+
+
+def _may_write(session: Session, actor: Actor, schedule: Schedule, user_id: str) -> bool:
+    if can_edit(session, actor, schedule):
+        return True
+    return actor.user_id == user_id and has_team_role(
+        session, actor, schedule.team_id, SELF_SERVICE
+    )
+
+
+def _require_writer(
+    session: Session, actor: Actor, schedule: Schedule, user_id: str, what: str
+) -> None:
+    if not _may_write(session, actor, schedule, user_id):
+        raise Forbidden(
+            f"only an admin or a team manager may {what}; "
+            "a team responder may only put themself on call"
+        )
+
+
+def get_override(session: Session, schedule_id: str, override_id: str) -> ScheduleOverride:
+    found = session.get(ScheduleOverride, override_id)
+    if found is None or found.schedule_id != schedule_id:
+        raise NotFound(f"no override {override_id!r} in schedule {schedule_id!r}")
+    return found
+
+
+def list_overrides(
+    session: Session,
+    schedule_id: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    user_id: str | None = None,
+    cursor: str | None,
+    limit: int,
+) -> Page[ScheduleOverride]:
+    """Overrides meeting ``[since, until)`` (either bound optional), oldest created first."""
+    get_schedule(session, schedule_id)
+    if since is not None and until is not None and until < since:
+        raise Invalid("until", "must not be before since")
+    stmt = select(ScheduleOverride).where(ScheduleOverride.schedule_id == schedule_id)
+    if since is not None:
+        stmt = stmt.where(ScheduleOverride.end > since)
+    if until is not None:
+        stmt = stmt.where(ScheduleOverride.start < until)
+    if user_id is not None:
+        stmt = stmt.where(ScheduleOverride.user_id == user_id)
+    return paginate(
+        session,
+        stmt,
+        ScheduleOverride.created_at,
+        ScheduleOverride.id,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def create_override(
+    session: Session,
+    actor: Actor,
+    schedule_id: str,
+    *,
+    user_id: str,
+    start: datetime,
+    end: datetime,
+) -> ScheduleOverride:
+    """Put ``user_id`` on call over ``[start, end)``; the newest override wins where they meet.
+
+    The same person may not have two overlapping overrides in one schedule (422 ``start``).
+    """
+    schedule = get_schedule(session, schedule_id, for_update=True)
+    _require_writer(session, actor, schedule, user_id, "create overrides for others")
+    check_users(session, {user_id: "user_id"})
+    if end <= start:
+        raise Invalid("end", "must be after start")
+    clash = session.scalar(
+        select(ScheduleOverride)
+        .where(
+            ScheduleOverride.schedule_id == schedule_id,
+            ScheduleOverride.user_id == user_id,
+            ScheduleOverride.start < end,
+            ScheduleOverride.end > start,
+        )
+        .limit(1)
+    )
+    if clash is not None:
+        raise Invalid(
+            "start",
+            f"overlaps override {clash.id} of the same user "
+            f"({clash.start.isoformat()} to {clash.end.isoformat()})",
+        )
+    override = ScheduleOverride(
+        schedule_id=schedule_id, user_id=user_id, start=start, end=end, created_by=actor.label
+    )
+    session.add(override)
+    session.flush()
+    audit.record(session, actor, "create", override, None)
+    return override
+
+
+def delete_override(
+    session: Session, actor: Actor, schedule_id: str, override_id: str, *, now: datetime
+) -> ScheduleOverride | None:
+    """Cancel an override. Returns the truncated row if it had started, None if it was removed.
+
+    An override that is already over is history: 409.
+    """
+    schedule = get_schedule(session, schedule_id, for_update=True)
+    override = get_override(session, schedule_id, override_id)
+    _require_writer(session, actor, schedule, override.user_id, "cancel others' overrides")
+    before = audit.snapshot(override)
+    if override.end <= now:
+        raise Conflict("this override is over; the past is kept")
+    if override.start >= now:
+        session.delete(override)
+        audit.record(session, actor, "delete", override, before, after=None)
+        return None
+    override.end = now
+    override.cancelled_at = now
+    override.cancelled_by = actor.label
+    session.flush()
+    audit.record(session, actor, "truncate", override, before)
+    return override
