@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from pydantic import BaseModel
 
 from api import urls
 from api.deps import CurrentActor, NowDep, PageDep, SessionDep, SettingsDep
@@ -17,6 +18,7 @@ from api.schemas.people import (
     UserPatch,
     VerifyIn,
 )
+from paging import contact_notices
 from people import contacts
 from people import service as people
 from people.models import User
@@ -103,9 +105,11 @@ def create_contact_method(
 ) -> ContactMethodOut:
     """Add a phone number or email address. Enabled at once when an admin or a team manager
     adds it; otherwise a code is sent to it and it is enabled once confirmed (`/verify`)."""
-    cm, _pending = contacts.create_contact_method(
+    cm, pending = contacts.create_contact_method(
         session, actor, user_id, kind=body.type, address=body.address, now=now
     )
+    if pending is not None:
+        contact_notices.send_verification(session, pending, now)
     return ContactMethodOut.of(cm)
 
 
@@ -122,6 +126,30 @@ def verify_contact_method(
     cm_id: str, body: VerifyIn, session: SessionDep, actor: CurrentActor, now: NowDep
 ) -> ContactMethodOut:
     return ContactMethodOut.of(contacts.verify(session, actor, cm_id, body.code, now))
+
+
+class NoticeOut(BaseModel):
+    notification_id: str
+    channel: str
+    address: str
+
+
+@router.post(
+    "/contact-methods/{cm_id}/resend-verification", status_code=202, tags=["contact methods"]
+)
+def resend_verification(
+    cm_id: str, session: SessionDep, actor: CurrentActor, now: NowDep
+) -> NoticeOut:
+    """Send a new code (the previous one stops working)."""
+    row = contact_notices.resend_verification(session, actor, cm_id, now)
+    return NoticeOut(notification_id=row.id, channel=row.channel, address=row.address)
+
+
+@router.post("/contact-methods/{cm_id}/test", status_code=202, tags=["contact methods"])
+def send_test_page(cm_id: str, session: SessionDep, actor: CurrentActor, now: NowDep) -> NoticeOut:
+    """Send a test page to this contact method now."""
+    row = contact_notices.send_test(session, actor, cm_id, now)
+    return NoticeOut(notification_id=row.id, channel=row.channel, address=row.address)
 
 
 @router.delete("/contact-methods/{cm_id}", status_code=204, tags=["contact methods"])

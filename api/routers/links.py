@@ -1,0 +1,72 @@
+"""E-mail action links (HTML for people, at the root: ``/links/{token}``).
+
+GET shows what the link would do and changes nothing (mail scanners prefetch links); the
+page's form POSTs to the same URL, which acts. Errors are HTML pages with the right status.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from api.deps import NowDep, SessionDep, SettingsDep
+from escalation import incidents as incident_rows
+from paging import links
+from paging.actions import Action
+from paging.email_text import (
+    ActionPage,
+    render_action_confirmation_page,
+    render_action_done_page,
+    render_action_error_page,
+)
+from paging.outgoing import incident_url
+from paging.replies_parse import Action as ReplyAction
+from store.errors import DomainError
+
+router = APIRouter(prefix="/links", tags=["e-mail links"])
+SHOWN = {Action.acknowledge: ReplyAction.ACK, Action.resolve: ReplyAction.RESOLVE}
+HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+
+def _html(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status, headers=HEADERS)
+
+
+@router.get("/{token}", response_class=HTMLResponse, summary="Confirmation page (changes nothing)")
+def confirm_page(
+    token: str, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> HTMLResponse:
+    try:
+        link = links.open_link(session, settings, token, now)
+    except links.LinkError as exc:
+        return _html(render_action_error_page(exc.message), exc.status)
+    service = incident_rows.service_of(session, link.incident)
+    page = ActionPage(
+        action=SHOWN[link.action],
+        incident_number=link.incident.number,
+        title=link.incident.title,
+        severity=link.incident.severity.value,
+        service=service.name,
+        post_url=links.link_url(settings, token),
+        token=token,
+        status=link.incident.status.value,
+    )
+    return _html(render_action_confirmation_page(page))
+
+
+@router.post("/{token}", response_class=HTMLResponse, summary="Act (the confirmation's button)")
+def act(token: str, session: SessionDep, settings: SettingsDep, now: NowDep) -> HTMLResponse:
+    try:
+        link, result = links.follow(session, settings, token, now)
+    except links.LinkError as exc:
+        return _html(render_action_error_page(exc.message), exc.status)
+    except DomainError as exc:
+        return _html(render_action_error_page(exc.detail), exc.status)
+    return _html(
+        render_action_done_page(
+            SHOWN[link.action],
+            result.incident.number,
+            result.incident.title,
+            incident_url(settings, result.incident.id),
+        )
+    )

@@ -1,0 +1,94 @@
+"""SMS through Twilio's Messages API.
+
+A page is one message of at most two segments ending with its reply codes; a bundle lists each
+incident with its own codes, in as many three-segment messages as it takes (none is dropped).
+Delivery receipts come back to ``message.callback_url`` (see ``paging.delivery_status``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
+
+from paging.channels.base import IncidentView, Outcome, Outgoing, SendResult
+from paging.channels.twilio_client import TwilioApi, call_api
+from paging.sms_text import PageText, compose_bundle, compose_page
+
+PAGE_SEGMENTS = 2
+BUNDLE_SEGMENTS = 3
+LOOKUP_LIMIT = 50
+#: How far before the lapsed claim a message found by ``lookup`` may have been created
+#: (clock differences between us and Twilio).
+LOOKUP_SLACK = timedelta(minutes=2)
+
+
+def page_text(view: IncidentView) -> PageText:
+    return PageText(
+        incident_number=view.number,
+        severity=view.severity,
+        service=view.service,
+        title=view.title,
+        link=view.url,
+        reply_code=view.reply_code,
+    )
+
+
+def render(message: Outgoing) -> list[str]:
+    """The SMS bodies for ``message`` (one, except for bundles too long for one message)."""
+    if message.text is not None or not message.incidents:
+        return [message.text or ""]
+    items = [page_text(view) for view in message.incidents]
+    texts: list[str] = []
+    while items:
+        if len(items) == 1:
+            texts.append(compose_page(items[0], max_segments=PAGE_SEGMENTS))
+            break
+        bundle = compose_bundle(items, link=None, max_segments=BUNDLE_SEGMENTS)
+        texts.append(bundle.text)
+        items = items[len(bundle.included) :]
+    return texts
+
+
+class TwilioSmsChannel:
+    def __init__(
+        self, api: TwilioApi, *, on_opted_out: Callable[[str], None] | None = None
+    ) -> None:
+        self.name = "sms"
+        self.api = api
+        self.on_opted_out = on_opted_out
+
+    def send(self, message: Outgoing) -> SendResult:
+        client = self.api.client()
+        opted_out = partial(self.on_opted_out, message.address) if self.on_opted_out else None
+        first: str | None = None
+        for body in render(message):
+            create = partial(
+                client.messages.create,
+                to=message.address,
+                from_=self.api.from_number,
+                body=body,
+                status_callback=message.callback_url,
+            )
+            created, failed = call_api(create, opted_out)
+            if failed is not None:
+                # A bundle cut short is sent again in full: a duplicate beats a lost page.
+                return failed
+            first = first or str(created.sid)
+        return SendResult(Outcome.sent, provider_id=first)
+
+    def lookup(self, message: Outgoing, since: datetime) -> SendResult | None:
+        """Sent already when every body of the message went to the number since ``since``."""
+        found = self.api.client().messages.list(
+            to=message.address, from_=self.api.from_number, limit=LOOKUP_LIMIT
+        )
+        sids: dict[str, str] = {}
+        for record in found:
+            created = record.date_created
+            if isinstance(created, datetime) and created < since - LOOKUP_SLACK:
+                continue
+            sids.setdefault(str(record.body), str(record.sid))
+        bodies = render(message)
+        if all(body in sids for body in bodies):
+            return SendResult(Outcome.sent, provider_id=sids[bodies[0]])
+        return None

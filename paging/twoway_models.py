@@ -1,0 +1,78 @@
+"""Tables of two-way paging: SMS reply codes, inbound SMS, and the server's own secrets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from store.base import Base, CreatedMixin, IdMixin, utcnow
+
+_ACTIVE = "released_at IS NULL"
+
+
+class ReplyCode(IdMixin, CreatedMixin, Base):
+    """The short number (``1`` in ``1a``) that names an incident in SMS to one phone number.
+
+    Active (``released_at`` unset) codes are unique per number, and a number has at most one
+    active code per incident, so a code is reused for every page of that incident.
+    """
+
+    __tablename__ = "reply_codes"
+    __table_args__ = (
+        Index(
+            "uq_reply_codes_active_code",
+            "address",
+            "code",
+            unique=True,
+            sqlite_where=text(_ACTIVE),
+            postgresql_where=text(_ACTIVE),
+        ),
+        Index(
+            "uq_reply_codes_active_incident",
+            "address",
+            "incident_id",
+            unique=True,
+            sqlite_where=text(_ACTIVE),
+            postgresql_where=text(_ACTIVE),
+        ),
+    )
+
+    address: Mapped[str] = mapped_column(String(320))
+    incident_id: Mapped[str] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[int] = mapped_column(Integer)
+    released_at: Mapped[datetime | None]
+
+
+class InboundSms(IdMixin, Base):
+    """Every SMS Twilio forwarded to us, what we made of it and what we answered.
+
+    ``message_sid`` makes a redelivered webhook harmless; the ``unknown`` rows we answered
+    cap the answers to nonsense, so two auto-responders cannot loop.
+    """
+
+    __tablename__ = "sms_inbound"
+
+    message_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    address: Mapped[str] = mapped_column(String(32), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    incident_id: Mapped[str | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), index=True
+    )
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ServerSecret(Base):
+    """Secrets the server makes for itself (the link-signing key when none is configured)."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

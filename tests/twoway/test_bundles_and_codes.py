@@ -1,0 +1,129 @@
+"""Bundled SMS carry each incident's own codes; codes and links at the database level."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from escalation import service as escalation
+from paging import codes, intake, links
+from paging.actions import Action
+from paging.server_secret import server_secret
+from people.models import ContactType as CT
+from store.base import utcnow
+from store.db import Database
+from store.settings import Settings
+from tests.conftest import admin_headers
+from tests.twoway.conftest import Live, answer_text
+
+ADA = "+12015550101"
+
+
+def test_a_storm_bundle_lists_each_incident_with_its_own_codes(live: Live) -> None:
+    ada = live.responder((CT.sms, ADA, 0))
+    service_id = live.service([(600, [ada.id])], first_number=42)
+    with live.database.transaction() as session:  # four at once: an alert storm
+        service = escalation.get_service(session, service_id)
+        ids = [
+            intake.trigger(
+                session, service, intake.Trigger(title=f"Disk {n} full"), utcnow()
+            ).incident.id
+            for n in range(4)
+        ]
+    messages = live.sms_to(ADA, 3)
+    bodies = sorted(m.body for m in messages)
+    bundle = next(b for b in bodies if b.startswith("Watchbill: 2 incidents."))
+    singles = [b for b in bodies if b is not bundle]
+    assert len(singles) == 2 and all("Reply " in b for b in singles)
+    listed = {int(n): int(code) for n, code in _items(bundle)}
+    assert len(listed) == 2
+    coded = {**listed, **{_number(b): _code(b) for b in singles}}
+    assert sorted(coded) == [42, 43, 44, 45] and sorted(coded.values()) == [1, 2, 3, 4]
+
+    number, code = max(listed.items())
+    assert (
+        answer_text(live.reply(ADA, f"{code}a")[1])
+        == f"Acknowledged #{number} Disk {number - 42} full"
+    )
+    statuses = {live.incident(i)["number"]: live.status(i) for i in ids}
+    assert statuses == {n: "acknowledged" if n == number else "triggered" for n in coded}
+
+
+def _items(bundle: str) -> list[tuple[str, str]]:
+    return re.findall(r"#(\d+) (\d+)a/\d+r/\d+e", bundle)
+
+
+def _number(body: str) -> int:
+    return int(body.split("#", 1)[1].split(" ", 1)[0])
+
+
+def _code(body: str) -> int:
+    return int(body.rsplit("Reply ", 1)[1].split("a ", 1)[0])
+
+
+@pytest.fixture
+def incidents(client: TestClient) -> list[str]:
+    """Three open incidents (no engine running)."""
+    headers = admin_headers()
+    user = client.post("/api/v1/users", headers=headers, json={
+        "name": "Ada", "email": "ada@example.com", "time_zone": "UTC"}).json()  # fmt: skip
+    policy = client.post("/api/v1/escalation-policies", headers=headers, json={
+        "name": "P", "tiers": [{"delay_seconds": 60, "targets": [
+            {"type": "user", "id": user["id"]}]}]}).json()  # fmt: skip
+    service = client.post("/api/v1/services", headers=headers, json={
+        "name": "S", "escalation_policy_id": policy["id"]}).json()  # fmt: skip
+    return [
+        client.post("/api/v1/incidents", headers=headers,
+                    json={"service_id": service["id"], "title": f"I{n}"}).json()["id"]
+        for n in range(3)
+    ]  # fmt: skip
+
+
+def test_codes_are_short_stable_per_number_and_freed_when_resolved(
+    database: Database, client: TestClient, incidents: list[str]
+) -> None:
+    first, second, third = incidents
+    now = utcnow()
+    with database.transaction() as session:
+        assert codes.assign(session, ADA, first, now) == 1
+        assert codes.assign(session, ADA, second, now) == 2
+        assert codes.assign(session, ADA, first, now) == 1  # reused while open
+        assert codes.assign(session, "+12015550102", second, now) == 1  # per number
+        assert codes.incident_for(session, ADA, 2) == second
+    resolved = client.post(f"/api/v1/incidents/{first}/resolve", headers=admin_headers())
+    assert resolved.status_code == 200
+    with database.transaction() as session:
+        # Until the number needs a code again, a late "1a" still finds the resolved incident.
+        assert codes.incident_for(session, ADA, 1) == first
+        assert codes.assign(session, ADA, third, now + timedelta(seconds=1)) == 1
+        assert codes.incident_for(session, ADA, 1) == third
+        assert codes.assign(session, ADA, second, now) == 2
+
+
+def test_the_generated_secret_is_stored_once_and_a_configured_one_wins(
+    database: Database, settings: Settings
+) -> None:
+    now = utcnow()
+    with database.transaction() as session:
+        assert server_secret(session, settings, now, create=False) is None
+        generated = server_secret(session, settings, now)
+    assert generated is not None and len(generated) == 64
+    restarted = Database(settings.database_url)  # another process, or after a restart
+    try:
+        with restarted.transaction() as session:
+            assert server_secret(session, settings, now) == generated
+    finally:
+        restarted.dispose()
+    token = links.sign(generated, "a" * 32, Action.acknowledge)
+    assert links.check(generated, token) == ("a" * 32, Action.acknowledge)
+    configured = settings.model_copy(update={"secret_key": SecretStr("from-the-environment")})
+    with database.transaction() as session:
+        key = server_secret(session, configured, now)
+    assert key == b"from-the-environment"
+    with pytest.raises(links.LinkError) as refused:
+        links.check(key, token)
+    assert refused.value.status == 403
