@@ -8,26 +8,59 @@ keyed by (incident, epoch, loop, tier, person, rule) so a step can never be enqu
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from escalation import hours, step
 from escalation import incidents as incident_rows
-from escalation import step
-from escalation.models import EscalationPolicy, Incident, IncidentStatus
-from escalation.service import policy_spec
+from escalation.models import (
+    EscalationPolicy,
+    EscalationTarget,
+    EscalationTier,
+    Incident,
+    IncidentStatus,
+    TargetType,
+)
 from paging import wake
 from paging.models import Notification, NotificationStatus
 from people.models import ContactMethod, ContactType, NotificationRule, Urgency, User
 from schedules import service as schedules
 from schedules.models import Schedule
 
+_policies = cast(Table, EscalationPolicy.__table__)
+_tiers = cast(Table, EscalationTier.__table__)
+_targets = cast(Table, EscalationTarget.__table__)
+#: A policy with its tiers and targets in one query (not three ORM loads): every new incident
+#: loads its policy, so this is on the hot path of events in.
+_POLICY = (
+    select(_policies.c.repeat, _tiers.c.position, _tiers.c.delay_seconds, _targets.c.type)
+    .add_columns(_targets.c.target_id)
+    .select_from(
+        _policies.join(_tiers, _tiers.c.policy_id == _policies.c.id).outerjoin(
+            _targets, _targets.c.tier_id == _tiers.c.id
+        )
+    )
+    .where(_policies.c.id == bindparam("b_policy"))
+    .order_by(_tiers.c.position, _targets.c.position)
+)
+
 
 def load_policy(session: Session, incident: Incident) -> step.Policy:
-    policy = session.get(EscalationPolicy, incident.policy_id)
-    if policy is None or not policy.tiers:
+    rows = session.execute(_POLICY, {"b_policy": incident.policy_id}).all()
+    if not rows:
         raise LookupError(f"escalation policy {incident.policy_id} of incident {incident.id}")
-    return policy_spec(policy)
+    tiers: dict[int, tuple[int, list[step.Target]]] = {}
+    for _, position, delay, kind, target_id in rows:
+        _, targets = tiers.setdefault(position, (delay, []))
+        if kind is not None:
+            targets.append(step.Target(TargetType(kind).value, target_id))
+    return step.Policy(
+        tiers=tuple(step.Tier(delay, tuple(targets)) for delay, targets in tiers.values()),
+        repeat=rows[0][0],
+    )
 
 
 def _people(session: Session, incident: Incident, tier: step.Tier, at: datetime) -> list[User]:
@@ -87,11 +120,19 @@ def notify_position(
                 user_id=user.id,
             )
             continue
+        # Quiet hours (the person's own zone) hold low-urgency pages; high urgency goes through.
+        quiet = None
+        if incident.urgency is Urgency.low:
+            quiet = hours.quiet_hours(user.time_zone, user.quiet_start, user.quiet_end)
+        held: list[datetime] = []
         for rule in rules:
             cm = session.get(ContactMethod, rule.contact_method_id)
             assert cm is not None
             if cm.type is ContactType.sms and cm.sms_opted_out:
                 continue
+            send_at = hours.quiet_send_at(quiet, at, rule.delay_seconds)
+            if send_at > at + timedelta(seconds=rule.delay_seconds):
+                held.append(send_at)
             session.add(
                 Notification(
                     kind="page",
@@ -104,9 +145,21 @@ def notify_position(
                     contact_method_id=cm.id,
                     channel=cm.type.value,
                     address=cm.address,
-                    send_at=at + timedelta(seconds=rule.delay_seconds),
+                    send_at=send_at,
                     status=NotificationStatus.pending,
                 )
+            )
+        if held:
+            until = min(held).astimezone(ZoneInfo(user.time_zone))
+            incident_rows.log(
+                session,
+                incident,
+                "quiet_hours",
+                f"Low-urgency page to {user.name} held for quiet hours until "
+                f"{until:%Y-%m-%d %H:%M} {user.time_zone}",
+                at,
+                user_id=user.id,
+                until=min(held).isoformat(),
             )
         reached.append(user.name)
     label = f"tier {at_pos.tier + 1}" + (f" (loop {at_pos.loop + 1})" if at_pos.loop else "")

@@ -1,0 +1,256 @@
+"""Events in: PagerDuty Events API v2 and v1, and Alertmanager's webhook.
+
+No bearer token: the integration key (``routing_key`` / ``service_key`` in the body, or the
+path for Alertmanager) names the service and is the credential. Answers are PagerDuty's: 202
+``success`` with the ``dedup_key``, 400 ``invalid event`` with ``errors`` for anything
+malformed (never a 5xx), 413 over 512 KB, 429 when a key sends faster than its rate limit.
+
+The rate limit is a token bucket per integration key, kept in this process (several API
+processes each allow the rate): ``WATCHBILL_EVENTS_RATE_PER_MINUTE`` (default 1200, 0 turns it
+off) refilling a bucket of ``WATCHBILL_EVENTS_BURST`` events (default 300).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from anyio import CapacityLimiter, to_thread
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from api.deps import get_database, get_now
+from api.schemas.events import (
+    AlertmanagerAccepted,
+    EventAccepted,
+    EventInvalid,
+    EventThrottled,
+    EventV1Accepted,
+)
+from escalation.service import service_by_key
+from paging import alertmanager, events
+from store.db import Database
+from store.errors import NotFound
+
+router = APIRouter(tags=["events"])
+
+BODY_LIMIT = 512 * 1024  # PagerDuty's limit for an event
+
+
+class EventLimits(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="WATCHBILL_EVENTS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    rate_per_minute: float = 1200.0
+    burst: int = 300
+
+
+class KeyRateLimiter:
+    """A token bucket per key: ``per_minute`` sustained, bursts of up to ``burst``."""
+
+    MAX_KEYS = 10_000
+
+    def __init__(
+        self, per_minute: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = max(1, burst)
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> float:
+        """0 when the event may go ahead; otherwise the seconds until it may."""
+        if self.rate <= 0:
+            return 0.0
+        now = self.clock()
+        with self._lock:
+            tokens, at = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+            if tokens >= 1.0:
+                self._remember(key, (tokens - 1.0, now))
+                return 0.0
+            self._remember(key, (tokens, now))
+            return (1.0 - tokens) / self.rate
+
+    def _remember(self, key: str, state: tuple[float, float]) -> None:
+        if key not in self._buckets and len(self._buckets) >= self.MAX_KEYS:
+            now = self.clock()
+            # Forget buckets that have refilled: they behave exactly like new ones.
+            self._buckets = {
+                k: (t, at)
+                for k, (t, at) in self._buckets.items()
+                if t + (now - at) * self.rate < self.burst
+            }
+        self._buckets[key] = state
+
+
+_limiter_lock = threading.Lock()
+
+
+def get_limiter(request: Request) -> KeyRateLimiter:
+    """The app's limiter (``app.state.events_limiter``), made from the environment at first use."""
+    state = request.app.state
+    limiter: KeyRateLimiter | None = getattr(state, "events_limiter", None)
+    if limiter is None:
+        with _limiter_lock:
+            limiter = getattr(state, "events_limiter", None)
+            if limiter is None:
+                limits = EventLimits()
+                limiter = KeyRateLimiter(limits.rate_per_minute, limits.burst)
+                state.events_limiter = limiter
+    return limiter
+
+
+def _invalid(errors: list[str]) -> JSONResponse:
+    return JSONResponse(EventInvalid(errors=errors).model_dump(), status_code=400)
+
+
+def _throttled(wait: float) -> JSONResponse:
+    body = EventThrottled(
+        message="Events for this integration key are arriving too fast; retry later"
+    )
+    return JSONResponse(
+        body.model_dump(),
+        status_code=429,
+        headers={"Retry-After": str(max(1, math.ceil(wait)))},
+    )
+
+
+_EVENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": EventInvalid, "description": "a malformed or invalid event"},
+    413: {"description": "the body is over 512 KB"},
+    429: {"model": EventThrottled, "description": "too many events for this key; retry later"},
+}
+
+
+_JSON_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+
+
+#: Worker threads applying events at once (per app). A few keep the database busy; more
+#: only make threads fight over the GIL and over row locks.
+DB_THREADS = 4
+
+
+def _db_threads(request: Request) -> CapacityLimiter:
+    state = request.app.state
+    limiter: CapacityLimiter | None = getattr(state, "events_db_threads", None)
+    if limiter is None:  # made in the event loop, on first use (no await in between)
+        limiter = state.events_db_threads = CapacityLimiter(DB_THREADS)
+    return limiter
+
+
+def _apply(database: Database, event: events.Event, now: datetime) -> events.Outcome:
+    # One unit of work, committed here (in the worker thread) before the answer goes out.
+    with database.transaction() as session:
+        return events.handle(session, event, now)
+
+
+async def _ingest(
+    request: Request, parse: Callable[[bytes], events.Event]
+) -> events.Outcome | JSONResponse:
+    """Parse (in the event loop), rate-limit, then apply in one worker-thread hop.
+
+    The events routes skip FastAPI's per-request dependencies (each sync one costs a thread
+    hop); what they do is the same: the app's database and clock, one transaction.
+    """
+    try:
+        event = parse(await request.body())
+    except events.InvalidEvent as exc:
+        return _invalid(exc.errors)
+    wait = get_limiter(request).take(event.routing_key)
+    if wait:
+        return _throttled(wait)
+    try:
+        return await to_thread.run_sync(
+            _apply, get_database(request), event, get_now(request), limiter=_db_threads(request)
+        )
+    except events.InvalidEvent as exc:
+        return _invalid(exc.errors)
+
+
+@router.post(
+    "/v2/enqueue",
+    status_code=202,
+    summary="PagerDuty Events API v2: trigger, acknowledge or resolve",
+    response_model=EventAccepted,
+    responses=_EVENT_RESPONSES,
+    openapi_extra=_JSON_BODY,
+)
+async def enqueue(request: Request) -> JSONResponse:
+    """``routing_key`` (a service's integration key), ``event_action``, ``dedup_key``,
+    ``payload`` {``summary``, ``source``, ``severity``, ...}, ``links``, ``images``, ``client``,
+    ``client_url``."""
+    outcome = await _ingest(request, events.parse_v2)
+    if isinstance(outcome, JSONResponse):
+        return outcome
+    return JSONResponse(EventAccepted(dedup_key=outcome.dedup_key).model_dump(), status_code=202)
+
+
+@router.post(
+    "/generic/2010-04-15/create_event.json",
+    summary="PagerDuty Events API v1 (service_key, event_type, incident_key, description)",
+    response_model=EventV1Accepted,
+    responses=_EVENT_RESPONSES,
+    openapi_extra=_JSON_BODY,
+)
+async def create_event_v1(request: Request) -> JSONResponse:
+    outcome = await _ingest(request, events.parse_v1)
+    if isinstance(outcome, JSONResponse):
+        return outcome
+    return JSONResponse(EventV1Accepted(incident_key=outcome.dedup_key).model_dump())
+
+
+def _apply_alertmanager(
+    database: Database, key: str, notification: alertmanager.Notification, now: datetime
+) -> events.Outcome:
+    with database.transaction() as session:
+        usable = len(key) <= 255 and "\x00" not in key
+        service = service_by_key(session, key) if usable else None
+        if service is None:
+            raise NotFound("no service has this integration key")
+        return alertmanager.handle(session, service, notification, now)
+
+
+@router.post(
+    "/integrations/alertmanager/{integration_key}",
+    summary="Prometheus Alertmanager webhook (version 4): one incident per alert group",
+    response_model=AlertmanagerAccepted,
+    responses={**_EVENT_RESPONSES, 404: {"description": "no service has this key"}},
+    openapi_extra=_JSON_BODY,
+)
+async def alertmanager_webhook(integration_key: str, request: Request) -> JSONResponse:
+    """Point a ``webhook_configs`` receiver here (``send_resolved: true``)."""
+    try:
+        notification = alertmanager.parse(await request.body())
+    except events.InvalidEvent as exc:
+        return _invalid(exc.errors)
+    wait = get_limiter(request).take(integration_key)
+    if wait:
+        return _throttled(wait)
+    outcome = await to_thread.run_sync(
+        _apply_alertmanager,
+        get_database(request),
+        integration_key,
+        notification,
+        get_now(request),
+        limiter=_db_threads(request),
+    )
+    incident = outcome.incident
+    answer = AlertmanagerAccepted(
+        dedup_key=outcome.dedup_key,
+        incident_id=incident.id if incident else None,
+        incident_status=incident.status.value if incident else None,
+    )
+    return JSONResponse(answer.model_dump())

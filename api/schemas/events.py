@@ -1,0 +1,145 @@
+"""Bodies for events in (PagerDuty-shaped answers), heartbeats, maintenance and support hours."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from api.schemas.people import Strict
+from api.types import LocalTime, Name, TimeZoneName
+from escalation.models import Severity
+from people.models import Urgency
+
+# --- events (the PagerDuty Events API's answers) --------------------------------------------
+
+
+class EventAccepted(BaseModel):
+    status: Literal["success"] = "success"
+    message: str = "Event processed"
+    dedup_key: str
+
+
+class EventV1Accepted(BaseModel):
+    status: Literal["success"] = "success"
+    message: str = "Event processed"
+    incident_key: str
+
+
+class EventInvalid(BaseModel):
+    status: Literal["invalid event"] = "invalid event"
+    message: str = "Event object is invalid"
+    errors: list[str]
+
+
+class EventThrottled(BaseModel):
+    status: Literal["throttle exceeded"] = "throttle exceeded"
+    message: str
+
+
+class AlertmanagerAccepted(BaseModel):
+    status: Literal["success"] = "success"
+    message: str = "Event processed"
+    dedup_key: str
+    incident_id: str | None = Field(description="null: a resolve with nothing open")
+    incident_status: str | None = None
+
+
+# --- heartbeats ----------------------------------------------------------------------------
+
+
+class HeartbeatIn(Strict):
+    name: Name
+    interval_seconds: int = Field(ge=1, le=31 * 86_400, description="expected time between pings")
+    grace_seconds: int = Field(0, ge=0, le=7 * 86_400, description="extra slack before a miss")
+
+
+class HeartbeatPatch(Strict):
+    name: Name | None = None
+    interval_seconds: int | None = Field(None, ge=1, le=31 * 86_400)
+    grace_seconds: int | None = Field(None, ge=0, le=7 * 86_400)
+
+
+class HeartbeatOut(BaseModel):
+    id: str
+    service_id: str
+    name: str
+    interval_seconds: int
+    grace_seconds: int
+    state: Literal["inactive", "up", "missed"] = Field(
+        description="inactive until the first ping; missed while its incident is open"
+    )
+    ping_url: str = Field(description="POST here to ping (no bearer token; keep it secret)")
+    last_ping_at: datetime | None
+    next_due_at: datetime | None
+    created_at: datetime
+
+
+class PingOut(BaseModel):
+    status: Literal["ok"] = "ok"
+    heartbeat: str
+    next_due_at: datetime | None
+
+
+# --- maintenance windows -------------------------------------------------------------------
+
+
+class MaintenanceIn(Strict):
+    start: AwareDatetime | None = Field(None, description="default: now")
+    end: AwareDatetime | None = Field(None, description="null: until it is ended")
+    page_on_end: bool = Field(
+        False, description="when the window ends, page for incidents still open from inside it"
+    )
+    description: str | None = Field(None, max_length=500)
+
+
+class MaintenanceEnd(Strict):
+    page_on_end: bool | None = Field(None, description="override the window's setting")
+
+
+class MaintenanceOut(BaseModel):
+    id: str
+    service_id: str
+    start: datetime
+    end: datetime | None
+    page_on_end: bool
+    description: str | None
+    active: bool
+    created_by: str
+    ended_by: str | None
+    closed_at: datetime | None
+    created_at: datetime
+
+
+# --- support hours -------------------------------------------------------------------------
+
+
+class WindowIO(Strict):
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = Field(
+        None, min_length=1, description="days on which the window opens; null: every day"
+    )
+    start: LocalTime
+    end: LocalTime = Field(description="end <= start runs past midnight")
+
+
+class SupportHoursIn(Strict):
+    time_zone: TimeZoneName
+    windows: list[WindowIO] = Field(min_length=1, max_length=50)
+    urgency_during: dict[Severity, Urgency] | None = Field(
+        None, description="severity → urgency inside support hours (default: by severity)"
+    )
+    urgency_outside: dict[Severity, Urgency] | None = Field(
+        None, description="severity → urgency outside; low urgency waits for support hours"
+    )
+
+
+class SupportHoursOut(BaseModel):
+    service_id: str
+    time_zone: str
+    windows: list[WindowIO]
+    urgency_during: dict[Severity, Urgency] | None
+    urgency_outside: dict[Severity, Urgency] | None
+    in_support_hours: bool
+    next_start: datetime | None
+    updated_at: datetime
