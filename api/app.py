@@ -14,8 +14,25 @@ from sqlalchemy import text
 
 from api import errors
 from api.limits import BodySizeLimit
-from api.routers import audit, incidents, policies, schedules, services, teams, tokens, users
-from paging.channels.registry import build_channels
+from api.routers import (
+    audit,
+    calendar_imports,
+    calendars,
+    events,
+    heartbeats,
+    incidents,
+    links,
+    maintenance,
+    metrics,
+    policies,
+    schedules,
+    services,
+    teams,
+    tokens,
+    users,
+    webhooks,
+)
+from paging.channels.registry import build_channels, build_decorators
 from paging.engine import Engine
 from store.db import Database
 from store.settings import Settings, get_settings
@@ -24,7 +41,10 @@ log = logging.getLogger("watchbill")
 
 MAX_BODY = 1024 * 1024
 #: Route families with a limit of their own (PagerDuty's Events API: 512 KB).
-BODY_LIMITS: tuple[tuple[str, int], ...] = ()
+BODY_LIMITS: tuple[tuple[str, int], ...] = (
+    ("/v2/enqueue", events.BODY_LIMIT),
+    ("/generic/2010-04-15/create_event.json", events.BODY_LIMIT),
+)
 
 
 def body_limit(path: str) -> int:
@@ -49,7 +69,12 @@ def create_app(
     owns_database = database is None
     database = database or Database(settings.database_url)
     engine = (
-        Engine(database, settings, channels=build_channels(database, settings))
+        Engine(
+            database,
+            settings,
+            channels=build_channels(database, settings),
+            decorators=build_decorators(settings),
+        )
         if run_engine
         else None
     )
@@ -89,8 +114,17 @@ def create_app(
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
+    app.include_router(events.router)  # first: the busiest routes match without a long scan
+    app.include_router(calendars.router)  # polled all day by calendar clients
     v1 = APIRouter(prefix="/api/v1")
     for module in (users, teams, tokens, schedules, policies, services, incidents, audit):
         v1.include_router(module.router)
+    for module in (heartbeats, maintenance):  # events in
+        v1.include_router(module.router)
+    v1.include_router(calendar_imports.router)
     app.include_router(v1)
+    app.include_router(heartbeats.ping_router)
+    app.include_router(webhooks.router)
+    app.include_router(links.router)
+    app.include_router(metrics.router)
     return app

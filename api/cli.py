@@ -96,7 +96,7 @@ def engine_command() -> None:
     import signal
     import threading
 
-    from paging.channels.registry import build_channels
+    from paging.channels.registry import build_channels, build_decorators
     from paging.engine import Engine
 
     _verbose()
@@ -105,7 +105,12 @@ def engine_command() -> None:
     settings = get_settings()
     if is_sqlite(database.engine):
         logging.getLogger("watchbill").info("SQLite: run only one engine against this database")
-    engine = Engine(database, settings, channels=build_channels(database, settings))
+    engine = Engine(
+        database,
+        settings,
+        channels=build_channels(database, settings),
+        decorators=build_decorators(settings),
+    )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

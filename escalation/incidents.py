@@ -26,7 +26,7 @@ def log(
 def get_incident(session: Session, incident_id: str, *, lock: bool = False) -> Incident:
     stmt = select(Incident).where(Incident.id == incident_id)
     if lock:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)
     incident = session.scalar(stmt)
     if incident is None:
         raise NotFound(f"no incident {incident_id!r}")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus
-from paging import outgoing
+from paging import metrics, outgoing
 from paging.bundling import PendingPage, plan_delivery
 from paging.channels.base import Channel, Outcome, SendResult
 from paging.failover import fail_over
@@ -231,14 +231,17 @@ class Dispatcher:
                 return
             carrier = next((r for r in live if r.id == claim.carrier_id), live[0])
             message = outgoing.build(session, self.settings, carrier, live, self.decorators)
+            send_at = carrier.send_at
             live_ids = tuple(r.id for r in live)
         channel = self.channel_for(message.channel)
+        metrics.handoff_delay.observe(max(0.0, (self.clock() - send_at).total_seconds()))
         result: SendResult | None = None
         if claim.recheck_since is not None:
             try:
                 result = channel.lookup(message, claim.recheck_since)
             except Exception:
                 log.exception("lookup of %s failed; sending again", claim.carrier_id)
+            metrics.takeovers.labels(found=str(result is not None).lower()).inc()
             if result is not None:
                 log.info(
                     "notification %s had already gone out; not sending again", claim.carrier_id
@@ -249,6 +252,7 @@ class Dispatcher:
             except Exception as exc:
                 log.exception("channel %s failed", channel.name)
                 result = SendResult(Outcome.temporary, error=f"{type(exc).__name__}: {exc}")
+        metrics.notifications.labels(channel=message.channel, outcome=result.outcome.value).inc()
         self.record(claim, live_ids, result)
 
     @staticmethod

@@ -20,8 +20,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from calendars.refresh import refresh_due
 from escalation.models import Incident, IncidentStatus
-from paging import actions, escalate, heartbeats, holds, maintenance, outgoing, wake
+from paging import actions, escalate, metrics, outgoing, timers, wake
 from paging.channels.base import Channel
 from paging.channels.log import LogChannel
 from paging.dispatch import Dispatcher
@@ -33,6 +34,10 @@ from store.settings import Settings
 log = logging.getLogger("watchbill.engine")
 
 BATCH = 200
+#: Escalation steps per transaction: short, so row locks are held briefly.
+STEP_BATCH = 25
+#: How often the engine looks for imported calendars due for a refresh.
+CALENDAR_REFRESH_SECONDS = 60
 
 
 class Engine:
@@ -83,6 +88,17 @@ class Engine:
             max_instances=1000,
             coalesce=True,
         )
+        # Calendar imports (calendars.refresh): a job of its own, so a slow calendar server
+        # never delays the tick that sends pages.
+        self._scheduler.add_job(
+            self.refresh_calendars,
+            "interval",
+            seconds=CALENDAR_REFRESH_SECONDS,
+            id="calendar-imports",
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+        )
         self._scheduler.start()
         if self.database.engine.dialect.name == "postgresql":
             self._listener = threading.Thread(target=self._listen, name="wb-listen", daemon=True)
@@ -96,6 +112,13 @@ class Engine:
         self._scheduler.shutdown(wait=True)
         self._pool.shutdown(wait=True)
         log.info("engine %s stopped", self.engine_id)
+
+    def refresh_calendars(self) -> None:
+        """Refresh the imported calendars that are due (fetches outside any transaction)."""
+        try:
+            refresh_due(self.database, self.clock(), should_stop=self._stopping.is_set)
+        except Exception:
+            log.exception("calendar import refresh failed")
 
     def _after_commit(self, session: Session) -> None:
         if wake.take(session):
@@ -164,11 +187,11 @@ class Engine:
 
     def run_once(self) -> None:
         """Everything due now: escalation steps, timeouts, then the outbox."""
-        while self._step(self._due_escalations) == BATCH:
+        while self._step(self._due_escalations) == STEP_BATCH:
             pass
-        while self._step(self._due_ack_timeouts) == BATCH:
+        while self._step(self._due_ack_timeouts) == STEP_BATCH:
             pass
-        while self._step(self._due_auto_resolves) == BATCH:
+        while self._step(self._due_auto_resolves) == STEP_BATCH:
             pass
         while self._step(self._due_events_in) == BATCH:
             pass
@@ -199,7 +222,9 @@ class Engine:
         apply: Callable[[Session, Incident, datetime], Any],
         now: datetime,
     ) -> int:
-        rows = session.scalars(stmt.limit(BATCH).with_for_update(skip_locked=True)).all()
+        rows = session.scalars(
+            stmt.limit(STEP_BATCH).with_for_update(skip_locked=True, key_share=True)
+        ).all()
         for incident in rows:
             try:
                 with session.begin_nested():
@@ -214,7 +239,15 @@ class Engine:
             .where(Incident.status == IncidentStatus.triggered, Incident.next_escalation_at <= now)
             .order_by(Incident.next_escalation_at)
         )
-        return self._each(session, stmt, lambda s, i, n: escalate.advance(s, i, n), now)
+        return self._each(session, stmt, self._advance, now)
+
+    @staticmethod
+    def _advance(session: Session, incident: Incident, now: datetime) -> None:
+        if incident.next_escalation_at is not None:
+            lateness = (now - incident.next_escalation_at).total_seconds()
+            metrics.escalation_lateness.observe(max(0.0, lateness))
+        moved = escalate.advance(session, incident, now)
+        metrics.escalation_steps.labels(kind="step" if moved else "exhausted").inc()
 
     def _due_ack_timeouts(self, session: Session, now: datetime) -> int:
         stmt = select(Incident).where(
@@ -230,11 +263,7 @@ class Engine:
 
     def _due_events_in(self, session: Session, now: datetime) -> int:
         """Missed heartbeats, ended maintenance windows, then held pages now due."""
-        return max(
-            heartbeats.due_misses(session, now, BATCH),
-            maintenance.due_ends(session, now, BATCH),
-            holds.due_releases(session, now, BATCH),
-        )
+        return timers.run_due(session, now, BATCH)
 
     def next_due(self) -> datetime | None:
         with self.database.transaction() as session:
@@ -266,7 +295,7 @@ class Engine:
                 ),
             ]
             # Events in: heartbeat deadlines, maintenance window ends, held pages.
-            candidates += [m.next_due(session) for m in (heartbeats, maintenance, holds)]
+            candidates.append(timers.next_due(session))
         times = [t for t in candidates if t is not None]
         return min(times) if times else None
 

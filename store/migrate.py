@@ -20,8 +20,8 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> None:
-    """Bring the schema up to ``revision`` (idempotent; default: every head)."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema up to ``revision`` (idempotent)."""
     command.upgrade(alembic_config(engine), revision)
 
 

@@ -5,8 +5,11 @@ This is the one place the store floor looks upward: migrations must know every t
 
 from __future__ import annotations
 
+import calendars.models
 import escalation.models
+import paging.integrations_models
 import paging.models
+import paging.twoway_models
 import people.models
 import schedules.models
 import store.audit
@@ -14,4 +17,4 @@ from store.base import Base
 
 metadata = Base.metadata
 
-__all__ = ["escalation", "metadata", "paging", "people", "schedules", "store"]
+__all__ = ["calendars", "escalation", "metadata", "paging", "people", "schedules", "store"]

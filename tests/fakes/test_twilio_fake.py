@@ -33,7 +33,7 @@ class BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if url.startswith(TWILIO_API + "/"):
-            url = self.base_url + url[len(TWILIO_API):]
+            url = self.base_url + url[len(TWILIO_API) :]
         return super().request(method, url, *args, **kwargs)
 
 
@@ -73,9 +73,15 @@ class Receiver:
                 params = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
                 path = urlsplit(self.path).path
                 with receiver.lock:
-                    receiver.requests.append(Received(
-                        self.command, receiver.url + self.path, path, params,
-                        self.headers.get("X-Twilio-Signature", "")))
+                    receiver.requests.append(
+                        Received(
+                            self.command,
+                            receiver.url + self.path,
+                            path,
+                            params,
+                            self.headers.get("X-Twilio-Signature", ""),
+                        )
+                    )
                     answer = receiver.routes.get(path, "<Response/>").encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/xml")
@@ -86,8 +92,7 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     def at(self, path: str) -> list[Received]:
         with self.lock:
@@ -122,8 +127,12 @@ def client(fake: TwilioFake) -> Client:
 def test_sms_is_recorded_and_status_callbacks_are_signed(
     fake: TwilioFake, receiver: Receiver, client: Client
 ) -> None:
-    msg = client.messages.create(to=ALICE, from_=OURS, body="Disk full on db1",
-                                 status_callback=f"{receiver.url}/sms-status?x=1")
+    msg = client.messages.create(
+        to=ALICE,
+        from_=OURS,
+        body="Disk full on db1",
+        status_callback=f"{receiver.url}/sms-status?x=1",
+    )
     assert msg.sid.startswith("SM") and len(msg.sid) == 34
     assert (msg.status, msg.to, msg.from_, msg.body) == ("queued", ALICE, OURS, "Disk full on db1")
     assert msg.error_code is None and msg.num_segments == "1" and msg.account_sid == SID
@@ -134,7 +143,10 @@ def test_sms_is_recorded_and_status_callbacks_are_signed(
         assert hook.valid() and not hook.valid("another-token")
         assert hook.params["MessageSid"] == hook.params["SmsSid"] == msg.sid
         assert (hook.params["AccountSid"], hook.params["From"], hook.params["To"]) == (
-            SID, OURS, ALICE)
+            SID,
+            OURS,
+            ALICE,
+        )
         assert "ErrorCode" not in hook.params
     fake.wait_for(lambda: len(fake.messages_to(ALICE)[0].callbacks) == 2)
     (record,) = fake.messages_to(ALICE)
@@ -162,7 +174,8 @@ def test_injected_http_failures_raise_twilio_rest_exception(
     assert (missing.value.status, missing.value.code) == (404, 20404)
     with pytest.raises(TwilioRestException) as denied:
         Client(SID, "wrong", http_client=BaseUrlHttpClient(fake.url)).messages.create(
-            to=ALICE, from_=OURS, body="x")
+            to=ALICE, from_=OURS, body="x"
+        )
     assert (denied.value.status, denied.value.code) == (401, 20003)
 
 
@@ -183,11 +196,14 @@ def test_per_number_permanent_errors(fake: TwilioFake, client: Client) -> None:
 
 def test_undelivered_sms_outcome(fake: TwilioFake, receiver: Receiver, client: Client) -> None:
     fake.set_sms_outcome(ALICE, "undelivered", error_code=30003)
-    msg = client.messages.create(to=ALICE, from_=OURS, body="x",
-                                 status_callback=f"{receiver.url}/sms-status")
+    msg = client.messages.create(
+        to=ALICE, from_=OURS, body="x", status_callback=f"{receiver.url}/sms-status"
+    )
     hooks = receiver.wait(fake, "/sms-status", 2)
     assert [(h.params["MessageStatus"], h.params.get("ErrorCode")) for h in hooks] == [
-        ("sent", None), ("undelivered", "30003")]
+        ("sent", None),
+        ("undelivered", "30003"),
+    ]
     fetched = client.messages(msg.sid).fetch()
     assert (fetched.status, fetched.error_code) == ("undelivered", 30003)
 
@@ -198,11 +214,16 @@ def test_answered_call_gathers_queued_digit(
     receiver.routes["/voice"] = (
         '<?xml version="1.0" encoding="UTF-8"?><Response><Gather numDigits="1" '
         'action="/voice/ack?page=7"><Say>Disk full. Press 4 to acknowledge.</Say></Gather>'
-        "<Say>Goodbye</Say></Response>")
+        "<Say>Goodbye</Say></Response>"
+    )
     receiver.routes["/voice/ack"] = "<Response><Say>Acknowledged</Say><Hangup/></Response>"
     fake.queue_digits(ALICE, "4")
-    call = client.calls.create(to=ALICE, from_=OURS, url=f"{receiver.url}/voice?page=7",
-                               status_callback=f"{receiver.url}/call-status")
+    call = client.calls.create(
+        to=ALICE,
+        from_=OURS,
+        url=f"{receiver.url}/voice?page=7",
+        status_callback=f"{receiver.url}/call-status",
+    )
     assert call.sid.startswith("CA") and len(call.sid) == 34 and call.status == "queued"
 
     (final,) = receiver.wait(fake, "/call-status")
@@ -210,8 +231,10 @@ def test_answered_call_gathers_queued_digit(
     assert int(final.params["CallDuration"]) >= 1
     first, ack = receiver.at("/voice")[0], receiver.at("/voice/ack")[0]
     assert first.valid() and "Digits" not in first.params
-    assert (first.params["CallStatus"], first.params["Direction"]) == ("in-progress",
-                                                                       "outbound-api")
+    assert (first.params["CallStatus"], first.params["Direction"]) == (
+        "in-progress",
+        "outbound-api",
+    )
     assert ack.valid() and ack.params["Digits"] == "4" and ack.params["CallSid"] == call.sid
     assert ack.url.endswith("/voice/ack?page=7")
     record = fake.call(call.sid)
@@ -225,14 +248,20 @@ def test_answered_call_gathers_queued_digit(
 def test_gather_timeout_falls_through_and_loops_are_bounded(
     receiver: Receiver,
 ) -> None:
-    receiver.routes["/voice"] = ('<Response><Gather action="/ack"><Say>Press 4</Say></Gather>'
-                                 "<Redirect>/voice/again</Redirect></Response>")
+    receiver.routes["/voice"] = (
+        '<Response><Gather action="/ack"><Say>Press 4</Say></Gather>'
+        "<Redirect>/voice/again</Redirect></Response>"
+    )
     receiver.routes["/voice/again"] = "<Response><Redirect>/voice/again</Redirect></Response>"
     with TwilioFake(SID, TOKEN, max_call_steps=3) as fake:
         client = Client(SID, TOKEN, http_client=BaseUrlHttpClient(fake.url))
-        sid = client.calls.create(to=ALICE, from_=OURS, url=f"{receiver.url}/voice",
-                                  status_callback_event=["initiated", "ringing", "answered"],
-                                  status_callback=f"{receiver.url}/status").sid
+        sid = client.calls.create(
+            to=ALICE,
+            from_=OURS,
+            url=f"{receiver.url}/voice",
+            status_callback_event=["initiated", "ringing", "answered"],
+            status_callback=f"{receiver.url}/status",
+        ).sid
         fake.wait_for(lambda: fake.call(sid).status == "completed")
         fake.wait_idle()
         record = fake.call(sid)
@@ -240,7 +269,11 @@ def test_gather_timeout_falls_through_and_loops_are_bounded(
     assert [r.params.get("Digits") for r in receiver.at("/voice/again")] == [None] * 3
     assert record.say == ("Press 4",) and "stopped after 3" in record.errors[0]
     assert [r.params["CallStatus"] for r in receiver.at("/status")] == [
-        "initiated", "ringing", "in-progress", "completed"]
+        "initiated",
+        "ringing",
+        "in-progress",
+        "completed",
+    ]
     assert [r.params["SequenceNumber"] for r in receiver.at("/status")] == ["0", "1", "2", "3"]
 
 
@@ -249,9 +282,12 @@ def test_unanswered_call_posts_only_final_status(
 ) -> None:
     fake.set_call_outcome(ALICE, "no-answer")
     fake.set_call_outcome(BOB, "busy")
-    sids = [client.calls.create(to=n, from_=OURS, url=f"{receiver.url}/voice",
-                                status_callback=f"{receiver.url}/status").sid
-            for n in (ALICE, BOB)]
+    sids = [
+        client.calls.create(
+            to=n, from_=OURS, url=f"{receiver.url}/voice", status_callback=f"{receiver.url}/status"
+        ).sid
+        for n in (ALICE, BOB)
+    ]
     hooks = receiver.wait(fake, "/status", 2)
     assert sorted(h.params["CallStatus"] for h in hooks) == ["busy", "no-answer"]
     assert all(h.valid() and h.params["CallDuration"] == "0" for h in hooks)
@@ -262,8 +298,12 @@ def test_unanswered_call_posts_only_final_status(
 def test_hang_up_over_rest_before_answer(receiver: Receiver) -> None:
     with TwilioFake(SID, TOKEN, step_delay=0.3) as fake:
         client = Client(SID, TOKEN, http_client=BaseUrlHttpClient(fake.url))
-        sid = client.calls.create(to=ALICE, from_=OURS, url=f"{receiver.url}/voice",
-                                  status_callback=f"{receiver.url}/status").sid
+        sid = client.calls.create(
+            to=ALICE,
+            from_=OURS,
+            url=f"{receiver.url}/voice",
+            status_callback=f"{receiver.url}/status",
+        ).sid
         assert client.calls(sid).update(status="canceled").status == "canceled"
         (hook,) = receiver.wait(fake, "/status")
         fake.wait_idle()
@@ -280,7 +320,10 @@ def test_inbound_sms_is_signed_and_flags_opt_out(fake: TwilioFake, receiver: Rec
     assert plain.valid() and stop.valid() and not forged.valid()
     assert forged.signature != fake.sign(forged.url, forged.params)
     assert (plain.params["Body"], plain.params["From"], plain.params["To"]) == (
-        "ack 12", ALICE, OURS)
+        "ack 12",
+        ALICE,
+        OURS,
+    )
     assert plain.params["NumMedia"] == "0" and plain.params["MessageSid"].startswith("SM")
     assert "OptOutType" not in plain.params and stop.params["OptOutType"] == "STOP"
     assert len(fake.inbound) == 3

@@ -112,8 +112,12 @@ class TwilioFake:
         if self._server is not None or self._stopping.is_set():
             raise RuntimeError("TwilioFake can be started once")
         self._server = self._rest.serve()
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={
-            "poll_interval": 0.05}, name="twilio-fake", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="twilio-fake",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -198,9 +202,15 @@ class TwilioFake:
         """Wait for running lifecycles, then forget records and every injected behaviour."""
         self.wait_idle()
         with self._state.lock:
-            for table in (self._state.messages, self._state.calls, self._state.digits,
-                          self._state.sms_outcomes, self._state.call_outcomes,
-                          self._state.number_errors, self._state.fail_queue):
+            for table in (
+                self._state.messages,
+                self._state.calls,
+                self._state.digits,
+                self._state.sms_outcomes,
+                self._state.call_outcomes,
+                self._state.number_errors,
+                self._state.fail_queue,
+            ):
                 table.clear()
             self._inbound.clear()
 
@@ -248,8 +258,9 @@ class TwilioFake:
         deadline = time.monotonic() + timeout
         while not (value := predicate()):
             if time.monotonic() >= deadline:
-                raise TimeoutError(f"not true within {timeout}s: {predicate!r}; "
-                                   f"fake errors: {self.errors}")
+                raise TimeoutError(
+                    f"not true within {timeout}s: {predicate!r}; fake errors: {self.errors}"
+                )
             time.sleep(interval)
         return value
 
@@ -267,26 +278,46 @@ class TwilioFake:
         return self._poster.sign(url, params)
 
     def post_webhook(
-        self, url: str, params: dict[str, str], *, method: str = "POST",
+        self,
+        url: str,
+        params: dict[str, str],
+        *,
+        method: str = "POST",
         bad_signature: bool = False,
     ) -> Webhook:
         """Send any signed (or wrongly signed) webhook, synchronously."""
         return self._poster.post(url, params, method=method, bad_signature=bad_signature)
 
     def send_sms(
-        self, from_: str, to: str, body: str, url: str, *, bad_signature: bool = False,
+        self,
+        from_: str,
+        to: str,
+        body: str,
+        url: str,
+        *,
+        bad_signature: bool = False,
         extra_params: dict[str, str] | None = None,
     ) -> tuple[int, str]:
         """Deliver an inbound SMS webhook to ``url``; returns (HTTP status, response text)."""
         sid = "SM" + secrets.token_hex(16)
-        params = {"MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid, "AccountSid":
-                  self.account_sid, "From": from_, "To": to, "Body": body, "NumMedia": "0",
-                  "NumSegments": str(segments(body)), "SmsStatus": "received",
-                  "ApiVersion": API_VERSION}
+        params = {
+            "MessageSid": sid,
+            "SmsMessageSid": sid,
+            "SmsSid": sid,
+            "AccountSid": self.account_sid,
+            "From": from_,
+            "To": to,
+            "Body": body,
+            "NumMedia": "0",
+            "NumSegments": str(segments(body)),
+            "SmsStatus": "received",
+            "ApiVersion": API_VERSION,
+        }
         if keyword := KEYWORDS.get(body.strip().upper()):
             params["OptOutType"] = keyword
-        hook = self._poster.post(url, {**params, **(extra_params or {})},
-                                 bad_signature=bad_signature)
+        hook = self._poster.post(
+            url, {**params, **(extra_params or {})}, bad_signature=bad_signature
+        )
         with self._state.lock:
             self._inbound.append(hook)
         if hook.status_code is None:
@@ -300,6 +331,7 @@ class TwilioFake:
 
     def _spawn(self, fn: Callable[[], None]) -> Callable[[], None]:
         """Register a lifecycle job now (so wait_idle sees it); the returned starter runs it."""
+
         def run() -> None:
             try:
                 fn()

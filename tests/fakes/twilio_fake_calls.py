@@ -206,21 +206,31 @@ class Simulator:
 
     # ----------------------------------------------------------------- SMS
     def run_message(self, sid: str, outcome: str, error_code: int | None) -> None:
-        path = {"delivered": ("sent", "delivered"), "undelivered": ("sent", "undelivered"),
-                "failed": ("failed",), "sent": ("sent",)}[outcome]
+        path = {
+            "delivered": ("sent", "delivered"),
+            "undelivered": ("sent", "undelivered"),
+            "failed": ("failed",),
+            "sent": ("sent",),
+        }[outcome]
         for status in path:
             if not self._pause():
                 return
             code = None
             if status in SMS_DEFAULT_ERRORS:
                 code = error_code or SMS_DEFAULT_ERRORS[status]
-            rec = self._state.change(self._state.messages, sid, status=status, error_code=code,
-                                     date_updated=utcnow())
+            rec = self._state.change(
+                self._state.messages, sid, status=status, error_code=code, date_updated=utcnow()
+            )
             if not rec.status_callback:
                 continue
             params = {
-                "MessageSid": rec.sid, "SmsSid": rec.sid, "AccountSid": rec.account_sid,
-                "MessageStatus": status, "SmsStatus": status, "From": rec.from_, "To": rec.to,
+                "MessageSid": rec.sid,
+                "SmsSid": rec.sid,
+                "AccountSid": rec.account_sid,
+                "MessageStatus": status,
+                "SmsStatus": status,
+                "From": rec.from_,
+                "To": rec.to,
                 "ApiVersion": API_VERSION,
             }
             if code is not None:
@@ -250,8 +260,11 @@ class Simulator:
             if rec.status in CALL_TERMINAL:
                 return False
             self._state.calls[sid] = dataclasses.replace(
-                rec, status=status, date_updated=utcnow(),
-                start_time=utcnow() if answered else rec.start_time)
+                rec,
+                status=status,
+                date_updated=utcnow(),
+                start_time=utcnow() if answered else rec.start_time,
+            )
             return True
 
     def _finish(self, sid: str, status: str | None, started: float) -> None:
@@ -264,10 +277,17 @@ class Simulator:
             final = status if status and rec.status not in CALL_TERMINAL else rec.status
             duration = max(1, math.ceil(time.monotonic() - started)) if rec.start_time else 0
             rec = self._state.calls[sid] = dataclasses.replace(
-                rec, status=final, end_time=now, date_updated=now, duration=duration)
-        self._status_callback(sid, "completed", rec.status,
-                              {"CallDuration": str(rec.duration), "Duration": str(
-                                  math.ceil((rec.duration or 0) / 60))})
+                rec, status=final, end_time=now, date_updated=now, duration=duration
+            )
+        self._status_callback(
+            sid,
+            "completed",
+            rec.status,
+            {
+                "CallDuration": str(rec.duration),
+                "Duration": str(math.ceil((rec.duration or 0) / 60)),
+            },
+        )
 
     def _status_callback(
         self, sid: str, event: str, call_status: str, extra: Mapping[str, str] | None = None
@@ -276,8 +296,10 @@ class Simulator:
         if not rec.status_callback or event not in rec.status_callback_events:
             return
         params = {
-            **self._call_params(rec, call_status), "CallbackSource": "call-progress-events",
-            "SequenceNumber": str(len(rec.callbacks)), "Timestamp": format_datetime(utcnow()),
+            **self._call_params(rec, call_status),
+            "CallbackSource": "call-progress-events",
+            "SequenceNumber": str(len(rec.callbacks)),
+            "Timestamp": format_datetime(utcnow()),
             **(extra or {}),
         }
         hook = self._poster.post(rec.status_callback, params)
@@ -286,8 +308,13 @@ class Simulator:
     @staticmethod
     def _call_params(rec: CallRecord, call_status: str) -> dict[str, str]:
         return {
-            "CallSid": rec.sid, "AccountSid": rec.account_sid, "From": rec.from_, "To": rec.to,
-            "CallStatus": call_status, "Direction": "outbound-api", "ApiVersion": API_VERSION,
+            "CallSid": rec.sid,
+            "AccountSid": rec.account_sid,
+            "From": rec.from_,
+            "To": rec.to,
+            "CallStatus": call_status,
+            "Direction": "outbound-api",
+            "ApiVersion": API_VERSION,
         }
 
     def _note(self, sid: str, **add: tuple[object, ...]) -> None:
@@ -302,16 +329,23 @@ class Simulator:
         hook = self._poster.post(url, params, method=method)
         self._note(sid, webhooks=(hook,))
         if hook.status_code is None or not 200 <= hook.status_code < 300:
-            self._note(sid, errors=(f"11200 HTTP retrieval failure: {url} -> "
-                                    f"{hook.status_code or hook.error}",))
+            self._note(
+                sid,
+                errors=(
+                    f"11200 HTTP retrieval failure: {url} -> {hook.status_code or hook.error}",
+                ),
+            )
             return None
         return hook.body
 
     def _run_twiml(self, sid: str) -> None:
         rec = self._state.calls[sid]
         doc_url = rec.url
-        text = rec.twiml if rec.twiml is not None else (
-            self._fetch(sid, rec.url, rec.method, None) if rec.url else None)
+        text = (
+            rec.twiml
+            if rec.twiml is not None
+            else (self._fetch(sid, rec.url, rec.method, None) if rec.url else None)
+        )
         steps = 0
         while text is not None and steps < self._max_steps and self._pause():
             if self._state.calls[sid].status in CALL_TERMINAL:

@@ -35,12 +35,18 @@ Form = dict[str, list[str]]
 Reply = tuple[int, dict[str, Any], Callable[[], None] | None]
 
 ERROR_MESSAGES = {
-    20003: "Authenticate", 20004: "Method not allowed",
-    20404: "The requested resource was not found", 20429: "Too Many Requests",
-    20500: "Internal Server Error", 20503: "Service Unavailable",
-    21205: "Url parameter is required.", 21211: "Invalid 'To' Phone Number",
-    21602: "Message body is required.", 21603: "A 'From' phone number is required.",
-    21604: "A 'To' phone number is required.", 21610: "Attempt to send to unsubscribed recipient",
+    20003: "Authenticate",
+    20004: "Method not allowed",
+    20404: "The requested resource was not found",
+    20429: "Too Many Requests",
+    20500: "Internal Server Error",
+    20503: "Service Unavailable",
+    21205: "Url parameter is required.",
+    21211: "Invalid 'To' Phone Number",
+    21602: "Message body is required.",
+    21603: "A 'From' phone number is required.",
+    21604: "A 'To' phone number is required.",
+    21610: "Attempt to send to unsubscribed recipient",
     21614: "'To' number is not a valid mobile number",
 }
 HTTP_ERROR_CODES = {401: 20003, 404: 20404, 405: 20004, 429: 20429, 500: 20500, 503: 20503}
@@ -50,8 +56,12 @@ _ROUTE = re.compile(
 
 
 def error_body(status: int, code: int, message: str | None = None) -> dict[str, Any]:
-    return {"code": code, "message": message or ERROR_MESSAGES.get(code, f"Error {code}"),
-            "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
+    return {
+        "code": code,
+        "message": message or ERROR_MESSAGES.get(code, f"Error {code}"),
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
 
 
 def _error(status: int, code: int, message: str | None = None) -> Reply:
@@ -135,7 +145,8 @@ class RestApi:
             rec = self._state.calls[rec.sid]
             if rec.status not in CALL_TERMINAL:
                 rec = self._state.calls[rec.sid] = dataclasses.replace(
-                    rec, status=status, date_updated=utcnow())
+                    rec, status=status, date_updated=utcnow()
+                )
             return rec
 
     def _create(self, kind: str, form: Form) -> Reply:
@@ -161,14 +172,35 @@ class RestApi:
         now, callback = utcnow(), _one(form, "StatusCallback")
         rec: MessageRecord | CallRecord
         if kind == "Messages":
-            rec = MessageRecord("SM" + secrets.token_hex(16), self.account_sid, to, from_,
-                                body or "", "queued", callback, segments(body or ""), now, now)
+            rec = MessageRecord(
+                "SM" + secrets.token_hex(16),
+                self.account_sid,
+                to,
+                from_,
+                body or "",
+                "queued",
+                callback,
+                segments(body or ""),
+                now,
+                now,
+            )
             job = functools.partial(self._sim.run_message, rec.sid, *sms_outcome)
         else:
             events = {e for v in form.get("StatusCallbackEvent", []) for e in v.split()}
-            rec = CallRecord("CA" + secrets.token_hex(16), self.account_sid, to, from_, url,
-                             (_one(form, "Method") or "POST").upper(), twiml, "queued", callback,
-                             tuple(sorted(events | {"completed"})), now, now)
+            rec = CallRecord(
+                "CA" + secrets.token_hex(16),
+                self.account_sid,
+                to,
+                from_,
+                url,
+                (_one(form, "Method") or "POST").upper(),
+                twiml,
+                "queued",
+                callback,
+                tuple(sorted(events | {"completed"})),
+                now,
+                now,
+            )
             job = functools.partial(self._sim.run_call, rec.sid, call_outcome)
         with self._state.lock:
             if isinstance(rec, MessageRecord):
@@ -182,37 +214,81 @@ class RestApi:
             table = self._state.messages if kind == "Messages" else self._state.calls
             records: list[MessageRecord | CallRecord] = list(table.values())
         to, from_ = _one(form, "To"), _one(form, "From")
-        chosen = [r for r in reversed(records)  # newest first, like Twilio
-                  if (to is None or r.to == to) and (from_ is None or r.from_ == from_)]
-        return 200, {kind.lower(): [self._json(r) for r in chosen], "start": 0,
-                     "end": max(0, len(chosen) - 1), "page": 0, "uri": path,
-                     "page_size": int(_one(form, "PageSize") or 50), "first_page_uri": path,
-                     "next_page_uri": None, "previous_page_uri": None}, None
+        chosen = [
+            r
+            for r in reversed(records)  # newest first, like Twilio
+            if (to is None or r.to == to) and (from_ is None or r.from_ == from_)
+        ]
+        return (
+            200,
+            {
+                kind.lower(): [self._json(r) for r in chosen],
+                "start": 0,
+                "end": max(0, len(chosen) - 1),
+                "page": 0,
+                "uri": path,
+                "page_size": int(_one(form, "PageSize") or 50),
+                "first_page_uri": path,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+            },
+            None,
+        )
 
     @staticmethod
     def _json(r: MessageRecord | CallRecord) -> dict[str, Any]:
         base = f"/2010-04-01/Accounts/{r.account_sid}"
-        common = {"account_sid": r.account_sid, "api_version": API_VERSION, "sid": r.sid,
-                  "to": r.to, "from": r.from_, "status": r.status, "direction": "outbound-api",
-                  "date_created": _date(r.date_created), "date_updated": _date(r.date_updated),
-                  "price": None, "price_unit": "USD"}
+        common = {
+            "account_sid": r.account_sid,
+            "api_version": API_VERSION,
+            "sid": r.sid,
+            "to": r.to,
+            "from": r.from_,
+            "status": r.status,
+            "direction": "outbound-api",
+            "date_created": _date(r.date_created),
+            "date_updated": _date(r.date_updated),
+            "price": None,
+            "price_unit": "USD",
+        }
         if isinstance(r, MessageRecord):
             uri = f"{base}/Messages/{r.sid}"
             sent = r.status in ("sent", "delivered", "undelivered")
-            return {**common, "body": r.body, "num_segments": str(r.num_segments),
-                    "num_media": "0", "error_code": r.error_code, "error_message": None,
-                    "date_sent": _date(r.date_updated) if sent else None,
-                    "messaging_service_sid": None, "uri": f"{uri}.json",
-                    "subresource_uris": {"media": f"{uri}/Media.json"}}
+            return {
+                **common,
+                "body": r.body,
+                "num_segments": str(r.num_segments),
+                "num_media": "0",
+                "error_code": r.error_code,
+                "error_message": None,
+                "date_sent": _date(r.date_updated) if sent else None,
+                "messaging_service_sid": None,
+                "uri": f"{uri}.json",
+                "subresource_uris": {"media": f"{uri}/Media.json"},
+            }
         uri = f"{base}/Calls/{r.sid}"
-        return {**common, "duration": None if r.duration is None else str(r.duration),
-                "start_time": _date(r.start_time), "end_time": _date(r.end_time),
-                "to_formatted": r.to, "from_formatted": r.from_, "answered_by": None,
-                "annotation": None, "caller_name": None, "forwarded_from": None,
-                "group_sid": None, "parent_call_sid": None, "phone_number_sid": None,
-                "queue_time": "0", "trunk_sid": None, "uri": f"{uri}.json",
-                "subresource_uris": {"notifications": f"{uri}/Notifications.json",
-                                     "recordings": f"{uri}/Recordings.json"}}
+        return {
+            **common,
+            "duration": None if r.duration is None else str(r.duration),
+            "start_time": _date(r.start_time),
+            "end_time": _date(r.end_time),
+            "to_formatted": r.to,
+            "from_formatted": r.from_,
+            "answered_by": None,
+            "annotation": None,
+            "caller_name": None,
+            "forwarded_from": None,
+            "group_sid": None,
+            "parent_call_sid": None,
+            "phone_number_sid": None,
+            "queue_time": "0",
+            "trunk_sid": None,
+            "uri": f"{uri}.json",
+            "subresource_uris": {
+                "notifications": f"{uri}/Notifications.json",
+                "recordings": f"{uri}/Recordings.json",
+            },
+        }
 
 
 class RestServer(ThreadingHTTPServer):
@@ -242,7 +318,8 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         form = parse_qs(raw if method == "POST" else parts.query, keep_blank_values=True)
         status, payload, after = self.server.api.handle(
-            method, parts.path, form, self.headers.get("Authorization"))
+            method, parts.path, form, self.headers.get("Authorization")
+        )
         data = json.dumps(payload).encode()
         try:
             self.send_response(status)

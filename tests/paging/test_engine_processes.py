@@ -37,7 +37,7 @@ class Engines:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHBILL_")}
         env.update(
             WATCHBILL_DATABASE_URL=self.url,
-            WATCHBILL_ENGINE_LEASE_SECONDS="2",
+            WATCHBILL_ENGINE_LEASE_SECONDS="5",
             WATCHBILL_ENGINE_SWEEP_SECONDS="0.5",
         )
         log = self.logs / f"engine-{len(self.processes)}.log"
