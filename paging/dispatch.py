@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus
-from paging import metrics, outgoing
+from paging import metrics, outgoing, wake
 from paging.bundling import PendingPage, plan_delivery
 from paging.channels.base import Channel, Outcome, SendResult
 from paging.failover import fail_over
@@ -278,6 +278,8 @@ class Dispatcher:
                 return
             carrier = next((r for r in rows if r.id == claim.carrier_id), rows[0])
             retry = result.outcome is Outcome.temporary and carrier.attempts < MAX_ATTEMPTS
+            if retry:
+                wake.request(session)  # the engine then schedules itself for the retry time
             for row in rows:
                 row.lease_until = None
                 row.updated_at = now

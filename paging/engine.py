@@ -72,8 +72,6 @@ class Engine:
         self._again = threading.Event()
         self._stopping = threading.Event()
         self._listener: threading.Thread | None = None
-        self._in_flight: set[str] = set()
-        self._in_flight_lock = threading.Lock()
 
     # --- life cycle ----------------------------------------------------------------------
 
@@ -196,8 +194,6 @@ class Engine:
         while self._step(self._due_events_in) == BATCH:
             pass
         for claim in self.dispatcher.claim(limit=BATCH):
-            with self._in_flight_lock:
-                self._in_flight.add(claim.carrier_id)
             self._pool.submit(self._deliver, claim)
 
     def _deliver(self, claim: Any) -> None:
@@ -205,10 +201,6 @@ class Engine:
             self.dispatcher.deliver(claim)
         except Exception:
             log.exception("delivering %s failed", claim.carrier_id)
-        finally:
-            with self._in_flight_lock:
-                self._in_flight.discard(claim.carrier_id)
-            self.wake()
 
     def _step(self, work: Callable[[Session, datetime], int]) -> int:
         now = self.clock()
