@@ -33,8 +33,9 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 def _verbose() -> None:
-    """Long-running commands log what they do."""
+    """Long-running commands log what they do (the scheduler's every tick is not news)."""
     logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 class CliError(Exception):
