@@ -259,14 +259,3 @@ def rotate_integration_key(session: Session, actor: Actor, service_id: str) -> S
     service.integration_key = new_integration_key()
     audit.record(session, actor, "rotate_key", service, None, after=None)
     return service
-
-
-def next_incident_number(session: Session, service: Service) -> int:
-    """Allocate the service's next incident number (the service row is locked meanwhile)."""
-    locked = session.scalar(
-        select(Service).where(Service.id == service.id).with_for_update(key_share=True)
-    )
-    assert locked is not None
-    locked.last_incident_number += 1
-    session.flush()
-    return locked.last_incident_number

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentLog, IncidentStatus, Service, Severity
-from escalation.service import next_incident_number
 from paging import escalate, holds
 from people.models import Urgency
 from store.base import new_id
@@ -35,6 +34,7 @@ class Triggered:
 
 
 def _lock_service(session: Session, service: Service) -> None:
+    """Lock and re-read the service row: it serialises triggers (dedup) and numbering."""
     # populate_existing: the service may have been loaded before the lock (by key, say); its
     # ``last_incident_number`` must be the locked row's, not a stale copy.
     session.scalar(
@@ -154,9 +154,10 @@ def trigger(
         if existing is not None:
             return _deduplicated(session, existing, event, now)
     decided = holds.plan(session, service, event.severity, event.urgency, now)
+    service.last_incident_number += 1  # the row is locked and freshly read
     incident = Incident(
         service_id=service.id,
-        number=next_incident_number(session, service),
+        number=service.last_incident_number,
         title=event.title,
         details=event.details,
         severity=event.severity,
