@@ -3,6 +3,11 @@
 A claim is a lease: rows go to ``sending`` with ``lease_until`` and a claim token. A crash at
 any point leaves either ``pending`` rows (sent later) or ``sending`` rows whose lease lapses;
 a lapsed claim is re-checked with the channel (``lookup``) before it is sent again.
+
+The claiming transaction also builds each message (incident views, reply codes, links), for
+the whole batch at once. A claim handed to its channel at once is sent as built; one that
+waited (a busy send pool) is first re-checked under the row lock: still ours, incident still
+unacknowledged, lease renewed.
 """
 
 from __future__ import annotations
@@ -10,33 +15,29 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from escalation import incidents as incident_rows
-from escalation.models import Incident, IncidentStatus
-from paging import metrics, outgoing, wake
+from escalation.models import Incident, IncidentStatus, Service
+from paging import metrics, outgoing
 from paging.bundling import PendingPage, plan_delivery
-from paging.channels.base import Channel, Outcome, SendResult
-from paging.failover import fail_over
+from paging.channels.base import Channel, Outcome, Outgoing, SendResult
 from paging.models import Notification, NotificationStatus
+from paging.recording import Recorder
 from people.models import User
 from store.db import Database
 from store.settings import Settings
 
 log = logging.getLogger("watchbill.dispatch")
 
-MAX_ATTEMPTS = 8
 BUNDLED_CHANNELS = frozenset({"sms", "email"})
-
-
-def backoff(attempt: int) -> timedelta:
-    """1 s, 2 s, 4 s ... up to a minute."""
-    return timedelta(seconds=min(60, 2 ** max(0, attempt - 1)))
+#: A claim sent later than this after it was made is re-checked first (an incident
+#: acknowledged meanwhile is not paged; a lapsed lease is not sent twice).
+RECHECK_AFTER = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,23 @@ class Claim:
     member_ids: tuple[str, ...]
     token: str
     recheck_since: datetime | None  # set when a lapsed claim is taken over
+    claimed_at: datetime | None = None
+    message: Outgoing | None = None  # built when claimed (None: build when delivering)
+    live_ids: tuple[str, ...] = ()  # the rows ``message`` covers
+    send_at: datetime | None = None  # when the carrier was due (for the hand-off metric)
+
+
+def _number(incidents: Mapping[str, Incident], incident_id: str | None) -> int:
+    incident = incidents.get(incident_id) if incident_id else None
+    return incident.number if incident else 0
+
+
+@dataclass
+class _Taken:
+    carrier_id: str
+    rows: list[Notification]
+    token: str
+    recheck_since: datetime | None
 
 
 class Dispatcher:
@@ -71,6 +89,7 @@ class Dispatcher:
         self.burst = settings.page_burst
         self.burst_window = timedelta(seconds=settings.page_burst_window_seconds)
         self.bundle_interval = timedelta(seconds=settings.page_bundle_interval_seconds)
+        self.recorder = Recorder(database, clock)
 
     def channel_for(self, name: str) -> Channel:
         return self.channels.get(name, self.fallback)
@@ -78,6 +97,11 @@ class Dispatcher:
     # --- claiming ------------------------------------------------------------------------
 
     def claim(self, limit: int = 100) -> list[Claim]:
+        return self.claim_due(limit)[0]
+
+    def claim_due(self, limit: int = 100) -> tuple[list[Claim], int]:
+        """Claim what is due; also how many due rows were dealt with (claimed, deferred into
+        a bundle's interval, or cancelled because their incident was settled)."""
         now = self.clock()
         with self.database.transaction() as session:
             due = session.scalars(
@@ -100,12 +124,15 @@ class Dispatcher:
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             ).all()
-            claims = [self._reclaim(session, row, now) for row in due if row.status == "sending"]
+            if not due:
+                return [], 0
+            taken = [self._reclaim(session, row, now) for row in due if row.status == "sending"]
             fresh = [row for row in due if row.status == NotificationStatus.pending]
-            claims += self._plan_fresh(session, fresh, now)
-        return claims
+            incidents, _services = self._incidents(session, due)
+            taken += self._plan_fresh(session, fresh, incidents, now)
+            return self._build(session, taken, now), len(due)
 
-    def _take(self, rows: Sequence[Notification], now: datetime, token: str) -> None:
+    def _take(self, rows: Iterable[Notification], now: datetime, token: str) -> None:
         for row in rows:
             if row.status is NotificationStatus.pending:
                 row.attempts += 1
@@ -118,7 +145,7 @@ class Dispatcher:
     def _token(self) -> str:
         return f"{self.engine_id}:{uuid.uuid4().hex[:12]}"
 
-    def _reclaim(self, session: Session, row: Notification, now: datetime) -> Claim:
+    def _reclaim(self, session: Session, row: Notification, now: datetime) -> _Taken:
         since = row.claimed_at
         members = [
             row,
@@ -133,25 +160,33 @@ class Dispatcher:
         ]
         token = self._token()
         self._take(members, now, token)
-        return Claim(row.id, tuple(m.id for m in members), token, since)
+        return _Taken(row.id, members, token, since)
+
+    def _single(self, row: Notification, now: datetime) -> _Taken:
+        token = self._token()
+        self._take([row], now, token)
+        return _Taken(row.id, [row], token, None)
 
     def _plan_fresh(
-        self, session: Session, rows: Sequence[Notification], now: datetime
-    ) -> list[Claim]:
-        claims: list[Claim] = []
+        self,
+        session: Session,
+        rows: Sequence[Notification],
+        incidents: Mapping[str, Incident],
+        now: datetime,
+    ) -> list[_Taken]:
+        taken: list[_Taken] = []
         groups: dict[tuple[str, str], list[Notification]] = defaultdict(list)
         for row in rows:
             if row.kind == "page" and row.channel in BUNDLED_CHANNELS:
                 groups[(row.channel, row.address)].append(row)
             else:
-                token = self._token()
-                self._take([row], now, token)
-                claims.append(Claim(row.id, (row.id,), token, None))
-        for (channel, address), group in groups.items():
+                taken.append(self._single(row, now))
+        recent = self._recent_sends(session, list(groups), now)
+        for key, group in groups.items():
             by_id = {row.id: row for row in group}
-            numbers = self._incident_numbers(session, group)
+            numbers = {row.id: _number(incidents, row.incident_id) for row in group}
             plan = plan_delivery(
-                self._recent_sends(session, channel, address, now),
+                recent.get(key, []),
                 [PendingPage(row.id, numbers[row.id]) for row in group],
                 now,
                 burst=self.burst,
@@ -159,37 +194,47 @@ class Dispatcher:
                 bundle_interval=self.bundle_interval,
             )
             for page in plan.send_now:
-                token = self._token()
-                self._take([by_id[str(page.id)]], now, token)
-                claims.append(Claim(str(page.id), (str(page.id),), token, None))
+                taken.append(self._single(by_id[str(page.id)], now))
             if plan.bundle:
                 members = [by_id[str(p.id)] for p in plan.bundle]
                 token = self._token()
                 self._take(members, now, token)
                 for member in members[1:]:
                     member.bundled_into = members[0].id
-                claims.append(Claim(members[0].id, tuple(m.id for m in members), token, None))
+                taken.append(_Taken(members[0].id, members, token, None))
             for page in plan.deferred:
                 assert plan.defer_until is not None
                 by_id[str(page.id)].send_at = plan.defer_until
-        return claims
+        return taken
 
     @staticmethod
-    def _incident_numbers(session: Session, rows: Sequence[Notification]) -> dict[str, int]:
+    def _incidents(
+        session: Session, rows: Sequence[Notification]
+    ) -> tuple[dict[str, Incident], list[Service]]:
+        """The rows' incidents and their services, in two queries. The caller holds both while
+        it builds messages: the identity map holds objects weakly."""
         ids = {row.incident_id for row in rows if row.incident_id}
-        found = dict(
-            session.execute(select(Incident.id, Incident.number).where(Incident.id.in_(ids))).all()
-        )
-        return {row.id: int(found.get(row.incident_id or "", 0)) for row in rows}
+        if not ids:
+            return {}, []
+        found = {i.id: i for i in session.scalars(select(Incident).where(Incident.id.in_(ids)))}
+        service_ids = {i.service_id for i in found.values()}
+        services = session.scalars(select(Service).where(Service.id.in_(service_ids))).all()
+        return found, list(services)
 
     def _recent_sends(
-        self, session: Session, channel: str, address: str, now: datetime
-    ) -> list[datetime]:
-        """When messages (a bundle counts once) last went to this address."""
+        self, session: Session, keys: Sequence[tuple[str, str]], now: datetime
+    ) -> dict[tuple[str, str], list[datetime]]:
+        """When messages (a bundle counts once) last went to each (channel, address)."""
+        if not keys:
+            return {}
         rows = session.execute(
-            select(Notification.sent_at, Notification.claimed_at, Notification.status).where(
-                Notification.channel == channel,
-                Notification.address == address,
+            select(
+                Notification.channel,
+                Notification.address,
+                Notification.sent_at,
+                Notification.claimed_at,
+            ).where(
+                Notification.address.in_({address for _, address in keys}),
                 Notification.bundled_into.is_(None),
                 or_(
                     Notification.sent_at >= now - self.burst_window,
@@ -200,41 +245,88 @@ class Dispatcher:
                 ),
             )
         ).all()
-        times: list[datetime] = []
-        for sent, claimed, _ in rows:
+        times: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+        for channel, address, sent, claimed in rows:
             when = sent or claimed
             if when is not None:
-                times.append(when)
+                times[(channel, address)].append(when)
         return times
+
+    def _build(self, session: Session, taken: Sequence[_Taken], now: datetime) -> list[Claim]:
+        """Claims with their messages built (pages of settled incidents are cancelled)."""
+        if not taken:
+            return []
+        # One query for the batch; held here because the identity map holds objects weakly.
+        users = session.scalars(
+            select(User).where(User.id.in_({t.rows[0].user_id for t in taken}))
+        ).all()
+        claims = []
+        for t in taken:
+            built = self._message(session, t.carrier_id, t.rows)
+            if built is None:
+                continue
+            message, live = built
+            carrier = next(r for r in live if r.id == message.notification_id)
+            claims.append(
+                Claim(
+                    t.carrier_id,
+                    tuple(r.id for r in t.rows),
+                    t.token,
+                    t.recheck_since,
+                    claimed_at=now,
+                    message=message,
+                    live_ids=tuple(r.id for r in live),
+                    send_at=carrier.send_at,
+                )
+            )
+        del users
+        return claims
+
+    def _message(
+        self, session: Session, carrier_id: str, rows: Sequence[Notification]
+    ) -> tuple[Outgoing, list[Notification]] | None:
+        """The message for rows held under the row lock; None when none is still wanted."""
+        live = []
+        for row in rows:
+            incident = session.get(Incident, row.incident_id) if row.incident_id else None
+            if row.kind == "page" and (
+                incident is None or incident.status is not IncidentStatus.triggered
+            ):
+                row.status = NotificationStatus.cancelled
+                row.lease_until = None
+            else:
+                live.append(row)
+        if not live:
+            return None
+        carrier = next((r for r in live if r.id == carrier_id), live[0])
+        return outgoing.build(session, self.settings, carrier, live, self.decorators), live
 
     # --- delivering ----------------------------------------------------------------------
 
     def deliver(self, claim: Claim) -> None:
-        """Send a claim. Its lease is renewed under the row lock just before the send, so a
-        claim that waited longer than its lease either is still ours (and renewed) or was
-        taken over by another engine (and is skipped here): never both."""
-        with self.database.transaction() as session:
-            rows = self._held(session, claim)
-            renewed_until = self.clock() + self.lease
-            live = []
-            for row in rows:
-                incident = session.get(Incident, row.incident_id) if row.incident_id else None
-                if row.kind == "page" and (
-                    incident is None or incident.status is not IncidentStatus.triggered
-                ):
-                    row.status = NotificationStatus.cancelled
-                    row.lease_until = None
-                else:
-                    row.lease_until = renewed_until
-                    live.append(row)
-            if not live:
+        """Send a claim, then record the outcome.
+
+        A claim sent within :data:`RECHECK_AFTER` of being made goes out as built. One that
+        waited longer is re-checked under the row lock and its lease renewed just before the
+        send, so a claim that outlived its lease either is still ours (and renewed) or was
+        taken over by another engine (and is skipped here): never both.
+        """
+        fresh = (
+            claim.message is not None
+            and claim.claimed_at is not None
+            and self.clock() - claim.claimed_at < RECHECK_AFTER
+        )
+        if fresh:
+            assert claim.message is not None
+            message, live_ids, send_at = claim.message, claim.live_ids, claim.send_at
+        else:
+            renewed = self._renew(claim)
+            if renewed is None:
                 return
-            carrier = next((r for r in live if r.id == claim.carrier_id), live[0])
-            message = outgoing.build(session, self.settings, carrier, live, self.decorators)
-            send_at = carrier.send_at
-            live_ids = tuple(r.id for r in live)
+            message, live_ids, send_at = renewed
         channel = self.channel_for(message.channel)
-        metrics.handoff_delay.observe(max(0.0, (self.clock() - send_at).total_seconds()))
+        if send_at is not None:
+            metrics.handoff_delay.observe(max(0.0, (self.clock() - send_at).total_seconds()))
         result: SendResult | None = None
         if claim.recheck_since is not None:
             try:
@@ -253,89 +345,30 @@ class Dispatcher:
                 log.exception("channel %s failed", channel.name)
                 result = SendResult(Outcome.temporary, error=f"{type(exc).__name__}: {exc}")
         metrics.notifications.labels(channel=message.channel, outcome=result.outcome.value).inc()
-        self.record(claim, live_ids, result)
+        self.recorder.record(claim.carrier_id, claim.token, live_ids, result)
 
-    @staticmethod
-    def _held(session: Session, claim: Claim) -> list[Notification]:
-        """The claim's rows that are still ours (a lapsed lease may have been taken over)."""
-        return list(
-            session.scalars(
-                select(Notification)
-                .where(
-                    Notification.id.in_(claim.member_ids),
-                    Notification.claimed_by == claim.token,
-                    Notification.status == NotificationStatus.sending,
+    def _renew(self, claim: Claim) -> tuple[Outgoing, tuple[str, ...], datetime] | None:
+        with self.database.transaction() as session:
+            rows = list(
+                session.scalars(
+                    select(Notification)
+                    .where(
+                        Notification.id.in_(claim.member_ids),
+                        Notification.claimed_by == claim.token,
+                        Notification.status == NotificationStatus.sending,
+                    )
+                    .with_for_update()
                 )
-                .with_for_update()
             )
-        )
+            built = self._message(session, claim.carrier_id, rows)
+            if built is None:
+                return None
+            message, live = built
+            renewed_until = self.clock() + self.lease
+            for row in live:
+                row.lease_until = renewed_until
+            carrier = next(r for r in live if r.id == message.notification_id)
+            return message, tuple(r.id for r in live), carrier.send_at
 
     def record(self, claim: Claim, ids: Sequence[str], result: SendResult) -> None:
-        now = self.clock()
-        with self.database.transaction() as session:
-            rows = [r for r in self._held(session, claim) if r.id in ids]
-            if not rows:
-                return
-            carrier = next((r for r in rows if r.id == claim.carrier_id), rows[0])
-            retry = result.outcome is Outcome.temporary and carrier.attempts < MAX_ATTEMPTS
-            if retry:
-                wake.request(session)  # the engine then schedules itself for the retry time
-            for row in rows:
-                row.lease_until = None
-                row.updated_at = now
-                row.last_error = result.error
-                if result.outcome is Outcome.sent:
-                    row.status = NotificationStatus.sent
-                    row.provider_id = result.provider_id
-                    row.sent_at = now
-                elif retry:
-                    row.status = NotificationStatus.pending
-                    row.send_at = now + backoff(carrier.attempts)
-                    row.bundled_into = None
-                else:
-                    row.status = NotificationStatus.failed
-                self._log(session, row, result, len(rows), retry, now)
-                if row.status is NotificationStatus.failed:
-                    fail_over(session, row, now)
-
-    @staticmethod
-    def _log(
-        session: Session,
-        row: Notification,
-        result: SendResult,
-        bundle_size: int,
-        retry: bool,
-        now: datetime,
-    ) -> None:
-        if row.incident_id is None:
-            return
-        incident = session.get(Incident, row.incident_id)
-        if incident is None:
-            return
-        user = session.get(User, row.user_id)
-        who = user.name if user else row.user_id
-        how = f"{row.channel} ({row.address})"
-        bundle = f" in a bundle of {bundle_size}" if bundle_size > 1 else ""
-        if result.outcome is Outcome.sent:
-            kind, message = "notified", f"Notified {who} by {how}{bundle}"
-        elif retry:
-            kind = "notify_retry"
-            message = (
-                f"Temporary failure notifying {who} by {how}: {result.error}; "
-                f"retrying (attempt {row.attempts})"
-            )
-        else:
-            kind, message = "notify_failed", f"Could not notify {who} by {how}: {result.error}"
-        incident_rows.log(
-            session,
-            incident,
-            kind,
-            message,
-            now,
-            user_id=row.user_id,
-            channel=row.channel,
-            address=row.address,
-            notification_id=row.id,
-            provider_id=result.provider_id,
-            error_code=result.error_code,
-        )
+        self.recorder.record(claim.carrier_id, claim.token, ids, result)

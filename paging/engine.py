@@ -38,6 +38,34 @@ BATCH = 200
 STEP_BATCH = 25
 #: How often the engine looks for imported calendars due for a refresh.
 CALENDAR_REFRESH_SECONDS = 60
+#: Rounds of work per tick before it yields (then it is rescheduled at once).
+MAX_ROUNDS = 20
+#: Work is due but another engine holds it: look again after this.
+BUSY_RETRY = timedelta(seconds=1)
+
+_EARLIEST = select(
+    select(func.min(Incident.next_escalation_at))
+    .where(Incident.status == IncidentStatus.triggered)
+    .scalar_subquery()
+    .label("escalations"),
+    select(func.min(Incident.ack_timeout_at))
+    .where(Incident.status == IncidentStatus.acknowledged)
+    .scalar_subquery()
+    .label("ack_timeouts"),
+    select(func.min(Incident.auto_resolve_at))
+    .where(Incident.status != IncidentStatus.resolved)
+    .scalar_subquery()
+    .label("auto_resolves"),
+    select(func.min(Notification.send_at))
+    .where(Notification.status == NotificationStatus.pending)
+    .scalar_subquery()
+    .label("outbox"),
+    select(func.min(Notification.lease_until))
+    .where(Notification.status == NotificationStatus.sending, Notification.bundled_into.is_(None))
+    .scalar_subquery()
+    .label("leases"),
+    *timers.EARLIEST,
+)
 
 
 class Engine:
@@ -154,8 +182,11 @@ class Engine:
             try:
                 with psycopg.connect(dsn, autocommit=True) as connection:
                     connection.execute(f"LISTEN {wake.CHANNEL}")
-                    for _ in connection.notifies(timeout=1.0, stop_after=None):
-                        self.wake()
+                    own = wake.origin(self.database.engine)
+                    for notify in connection.notifies(timeout=1.0, stop_after=None):
+                        # This process's own commits woke the engine already (after_commit).
+                        if notify.payload != own:
+                            self.wake()
                         if self._stopping.is_set():
                             return
                     # notifies() returned after the timeout: loop to check for stopping.
@@ -174,27 +205,58 @@ class Engine:
         try:
             while True:
                 self._again.clear()
-                self.run_once()
+                due = self.run_once()
                 if not self._again.is_set():
                     break
-            self._schedule_next()
+            self._schedule(due)
         except Exception:
             log.exception("engine tick failed")
         finally:
             self._lock.release()
 
-    def run_once(self) -> None:
-        """Everything due now: escalation steps, timeouts, then the outbox."""
-        while self._step(self._due_escalations) == STEP_BATCH:
-            pass
-        while self._step(self._due_ack_timeouts) == STEP_BATCH:
-            pass
-        while self._step(self._due_auto_resolves) == STEP_BATCH:
-            pass
-        while self._step(self._due_events_in) == BATCH:
-            pass
-        for claim in self.dispatcher.claim(limit=BATCH):
-            self._pool.submit(self._deliver, claim)
+    def run_once(self) -> datetime | None:
+        """Do everything due now (escalation steps, timeouts, events-in timers, the outbox);
+        return when the next thing falls due.
+
+        One query answers both "what is due now" and "when next", so a tick with nothing to
+        do costs one statement.
+        """
+        for _ in range(MAX_ROUNDS):
+            now = self.clock()
+            earliest = self._earliest()
+            ready = {kind for kind, at in earliest.items() if at is not None and at <= now}
+            if not ready:
+                break
+            done = 0
+            if "escalations" in ready:
+                done += self._drain(self._due_escalations, STEP_BATCH)
+            if "ack_timeouts" in ready:
+                done += self._drain(self._due_ack_timeouts, STEP_BATCH)
+            if "auto_resolves" in ready:
+                done += self._drain(self._due_auto_resolves, STEP_BATCH)
+            if "events_in" in ready:
+                done += self._drain(self._due_events_in, BATCH)
+            # Steps just made pages due now: the outbox is worth a look after any of them.
+            if done or ready & {"outbox", "leases"}:
+                claims, handled = self.dispatcher.claim_due(limit=BATCH)
+                for claim in claims:
+                    self._pool.submit(self._deliver, claim)
+                done += handled
+            if not done:
+                # Due, but held by another engine (rows locked): look again shortly.
+                return now + BUSY_RETRY
+        else:
+            return self.clock()  # still more due: go round again at once
+        times = [at for at in earliest.values() if at is not None]
+        return min(times) if times else None
+
+    def _drain(self, work: Callable[[Session, datetime], int], batch: int) -> int:
+        total = 0
+        while True:
+            done = self._step(work)
+            total += done
+            if done < batch:
+                return total
 
     def _deliver(self, claim: Any) -> None:
         try:
@@ -217,13 +279,15 @@ class Engine:
         rows = session.scalars(
             stmt.limit(STEP_BATCH).with_for_update(skip_locked=True, key_share=True)
         ).all()
+        done = 0
         for incident in rows:
             try:
                 with session.begin_nested():
                     apply(session, incident, now)
+                done += 1
             except Exception:
                 log.exception("incident %s: step failed; it will be retried", incident.id)
-        return len(rows)
+        return done
 
     def _due_escalations(self, session: Session, now: datetime) -> int:
         stmt = (
@@ -258,41 +322,21 @@ class Engine:
         return timers.run_due(session, now, BATCH)
 
     def next_due(self) -> datetime | None:
-        with self.database.transaction() as session:
-            candidates = [
-                session.scalar(
-                    select(func.min(Incident.next_escalation_at)).where(
-                        Incident.status == IncidentStatus.triggered
-                    )
-                ),
-                session.scalar(
-                    select(func.min(Incident.ack_timeout_at)).where(
-                        Incident.status == IncidentStatus.acknowledged
-                    )
-                ),
-                session.scalar(
-                    select(func.min(Incident.auto_resolve_at)).where(
-                        Incident.status != IncidentStatus.resolved
-                    )
-                ),
-                session.scalar(
-                    select(func.min(Notification.send_at)).where(
-                        Notification.status == NotificationStatus.pending
-                    )
-                ),
-                session.scalar(
-                    select(func.min(Notification.lease_until)).where(
-                        Notification.status == NotificationStatus.sending
-                    )
-                ),
-            ]
-            # Events in: heartbeat deadlines, maintenance window ends, held pages.
-            candidates.append(timers.next_due(session))
-        times = [t for t in candidates if t is not None]
+        """When the next thing falls due (it may be now)."""
+        times = [at for at in self._earliest().values() if at is not None]
         return min(times) if times else None
 
-    def _schedule_next(self) -> None:
-        due = self.next_due()
+    def _earliest(self) -> dict[str, datetime | None]:
+        """The earliest due time of each kind of work, in one query."""
+        with self.database.transaction() as session:
+            row = session.connection().execute(_EARLIEST).one()
+        times = row._asdict()
+        beat, window, hold = (times.pop(k) for k in ("heartbeat", "window_end", "hold"))
+        timers_due = [t for t in (beat, window, hold) if t is not None]
+        times["events_in"] = min(timers_due) if timers_due else None
+        return times
+
+    def _schedule(self, due: datetime | None) -> None:
         if due is None:
             return
         now = self.clock()

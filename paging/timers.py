@@ -26,11 +26,17 @@ _ANY_DUE = select(
     | exists().where(_windows.c.closed_at.is_(None), _windows.c.ends_at <= _NOW)
     | exists().where(_holds.c.release_at <= _NOW)
 )
-_NEXT = select(
-    select(func.min(_beats.c.next_due_at)).scalar_subquery(),
-    select(func.min(_windows.c.ends_at)).where(_windows.c.closed_at.is_(None)).scalar_subquery(),
-    select(func.min(_holds.c.release_at)).scalar_subquery(),
+#: The earliest deadline of each timer, as labelled columns (the engine asks for them in
+#: the same query as its own).
+EARLIEST = (
+    select(func.min(_beats.c.next_due_at)).scalar_subquery().label("heartbeat"),
+    select(func.min(_windows.c.ends_at))
+    .where(_windows.c.closed_at.is_(None))
+    .scalar_subquery()
+    .label("window_end"),
+    select(func.min(_holds.c.release_at)).scalar_subquery().label("hold"),
 )
+_NEXT = select(*EARLIEST)
 
 
 def run_due(session: Session, now: datetime, limit: int) -> int:

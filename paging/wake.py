@@ -6,19 +6,31 @@ processes on PostgreSQL ``LISTEN`` to ``pg_notify``, which is delivered only on 
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 CHANNEL = "watchbill_engine"
 FLAG = "watchbill_wake"
+_NOTIFY = text("SELECT pg_notify(:channel, :origin)")
+
+
+def origin(bind: Any) -> str:
+    """Names the process and database engine a wake-up comes from (the ``pg_notify``
+    payload): an engine skips its own process's, which reached it through the session."""
+    engine = getattr(bind, "engine", bind)
+    return f"{os.getpid()}:{id(engine)}"
 
 
 def request(session: Session) -> None:
     if session.info.get(FLAG):
         return
     session.info[FLAG] = True
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(_NOTIFY, {"channel": CHANNEL, "origin": origin(bind)})
 
 
 def take(session: Session) -> bool:

@@ -12,8 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from escalation import incidents as incident_rows
-from escalation.models import Incident, IncidentLog
+from escalation.models import IncidentLog
 from paging.channels.base import Outcome, Outgoing, SendResult
 from paging.sms_text import PageText, compose_page
 from store.base import utcnow
@@ -55,20 +54,18 @@ class LogChannel:
         print(line, file=sys.stdout, flush=True)
         log.info(line)
         with self.database.transaction() as session:
-            for view in message.incidents:
-                incident = session.get(Incident, view.id)
-                if incident is None:
-                    continue
-                incident_rows.log(
-                    session,
-                    incident,
-                    "page_logged",
-                    f"Page for {message.person} by {message.channel} written to the log "
-                    f"(no {message.channel} provider configured): {text}",
-                    utcnow(),
-                    notification_id=message.notification_id,
-                    address=message.address,
+            at = utcnow()
+            session.add_all(
+                IncidentLog(
+                    incident_id=view.id,
+                    at=at,
+                    kind="page_logged",
+                    message=f"Page for {message.person} by {message.channel} written to the "
+                    f"log (no {message.channel} provider configured): {text}",
+                    data={"notification_id": message.notification_id, "address": message.address},
                 )
+                for view in message.incidents
+            )
         return SendResult(Outcome.sent, provider_id=f"log-{message.notification_id}")
 
     def lookup(self, message: Outgoing, since: datetime) -> SendResult | None:

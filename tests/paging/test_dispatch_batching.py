@@ -1,0 +1,266 @@
+"""The dispatcher's batching: messages built with the claim, results written by group commit,
+and an idle engine tick that costs one query."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, func, select, text
+
+from escalation import incidents as incident_rows
+from escalation import service as escalation
+from escalation.models import IncidentLog, TargetType
+from paging import actions, intake
+from paging.channels.base import Outcome, Outgoing, SendResult
+from paging.channels.log import LogChannel
+from paging.dispatch import RECHECK_AFTER, Claim, Dispatcher
+from paging.engine import Engine
+from paging.models import Notification, NotificationStatus
+from people.models import ContactType
+from store.audit import Actor
+from store.db import Database
+from store.settings import Settings
+from tests.factories import Factory
+
+T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Gathering:
+    """A provider that holds every send until ``count`` of them have arrived at once."""
+
+    name = "gathering"
+
+    def __init__(self, count: int) -> None:
+        self.barrier = threading.Barrier(count, timeout=30)
+
+    def send(self, message: Outgoing) -> SendResult:
+        self.barrier.wait()
+        return SendResult(Outcome.sent, provider_id=f"g-{message.notification_id}")
+
+    def lookup(self, message: Outgoing, since: datetime) -> SendResult | None:
+        return None
+
+
+def _incidents(database: Database, factory: Factory, count: int) -> list[str]:
+    """``count`` incidents, each with one pending SMS page to its own number."""
+    actor = Actor.system("tests")
+    ids = []
+    for i in range(count):
+        person = factory.user()
+        cm = factory.contact(person, ContactType.sms, f"+1201555{i:04d}")
+        factory.rule(person, cm, 0)
+        with database.transaction() as session:
+            policy = escalation.create_policy(
+                session,
+                actor,
+                name=f"p{i}",
+                team_id=None,
+                repeat=0,
+                tiers=[escalation.TierInput(600, [(TargetType.user, person.id)])],
+            )
+            service = escalation.create_service(
+                session,
+                actor,
+                name=f"s{i}",
+                escalation_policy_id=policy.id,
+                team_id=None,
+                acknowledgement_timeout_seconds=None,
+                auto_resolve_timeout_seconds=None,
+            )
+            result = intake.trigger(session, service, intake.Trigger(title=f"disk {i}"), T0)
+            ids.append(result.incident.id)
+    return ids
+
+
+def _dispatcher(
+    database: Database, settings: Settings, clock: Clock, channel: object = None
+) -> Dispatcher:
+    return Dispatcher(
+        database,
+        settings,
+        {"sms": channel} if channel is not None else {},  # type: ignore[dict-item]
+        LogChannel(database),
+        engine_id="t",
+        clock=clock,
+        lease=timedelta(seconds=30),
+    )
+
+
+def _page_count(database: Database, incident_id: str, kind: str = "page_logged") -> int:
+    with database.transaction() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(IncidentLog)
+                .where(IncidentLog.incident_id == incident_id, IncidentLog.kind == kind)
+            )
+            or 0
+        )
+
+
+@contextmanager
+def _statements(database: Database) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+
+
+def test_claim_builds_the_message_so_a_prompt_delivery_sends_it_as_built(
+    database: Database, settings: Settings, factory: Factory
+) -> None:
+    [incident_id] = _incidents(database, factory, 1)
+    clock = Clock()
+    dispatcher = _dispatcher(database, settings, clock)
+    [claim] = dispatcher.claim()
+    assert claim.message is not None and claim.message.incidents[0].id == incident_id
+    with _statements(database) as seen:
+        dispatcher.deliver(claim)
+    # The log channel's insert, then the record (rows, incidents, users, update, log):
+    # no renewal transaction that reads the rows, incident, service and user again.
+    selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) <= 3, seen
+    assert _page_count(database, incident_id) == 1
+    assert _page_count(database, incident_id, "notified") == 1
+
+
+def test_a_claim_that_waited_is_rechecked_and_an_acknowledged_incident_is_not_paged(
+    database: Database, settings: Settings, factory: Factory
+) -> None:
+    [incident_id] = _incidents(database, factory, 1)
+    clock = Clock()
+    dispatcher = _dispatcher(database, settings, clock)
+    [claim] = dispatcher.claim()
+    with database.transaction() as session:
+        incident = incident_rows.get_incident(session, incident_id)
+        actions.acknowledge(session, incident, "Ada", "api", clock())
+    clock.now += RECHECK_AFTER + timedelta(seconds=1)  # the send pool was busy
+    dispatcher.deliver(claim)
+    assert _page_count(database, incident_id) == 0
+    with database.transaction() as session:
+        row = session.scalars(
+            select(Notification).where(Notification.incident_id == incident_id)
+        ).one()
+        assert row.status is NotificationStatus.cancelled
+
+
+def test_a_claim_that_waited_renews_its_lease_and_is_sent(
+    database: Database, settings: Settings, factory: Factory
+) -> None:
+    [incident_id] = _incidents(database, factory, 1)
+    clock = Clock()
+    dispatcher = _dispatcher(database, settings, clock)
+    [claim] = dispatcher.claim()
+    clock.now += timedelta(seconds=20)  # waited, but within its 30 s lease
+    dispatcher.deliver(claim)
+    assert _page_count(database, incident_id) == 1
+    assert _page_count(database, incident_id, "notified") == 1
+
+
+def _hold_notification_rows(database: Database) -> Iterator[None]:
+    """Keep the recorder's first write waiting: hold the rows (PostgreSQL) or the write lock
+    (SQLite) in another transaction."""
+    with database.transaction() as session:
+        session.connection()  # begins: on SQLite, BEGIN IMMEDIATE takes the write lock
+        if database.engine.dialect.name == "postgresql":
+            session.execute(text("SELECT id FROM notifications FOR UPDATE"))
+        yield
+
+
+def test_results_arriving_together_are_written_in_one_transaction(
+    database: Database, settings: Settings, factory: Factory
+) -> None:
+    count = 8
+    incident_ids = _incidents(database, factory, count)
+    clock = Clock()
+    dispatcher = _dispatcher(database, settings, clock, Gathering(count))
+    claims = dispatcher.claim()
+    assert len(claims) == count
+    commits: list[object] = []
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(database.engine, "commit", committed)
+    try:
+        holder = _hold_notification_rows(database)
+        next(holder)  # the first writer blocks; the other results queue behind it
+        threads = [threading.Thread(target=dispatcher.deliver, args=(c,)) for c in claims]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        while dispatcher.recorder.waiting < count - 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert dispatcher.recorder.waiting == count - 1
+        next(holder, None)  # commit: the first writer goes on
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        event.remove(database.engine, "commit", committed)
+    # The holder's commit, the first writer's own result, then the seven waiting ones at once.
+    assert len(commits) == 3
+    for incident_id in incident_ids:
+        assert _page_count(database, incident_id, "notified") == 1
+    with database.transaction() as session:
+        statuses = set(session.scalars(select(Notification.status)))
+    assert statuses == {NotificationStatus.sent}
+
+
+def test_one_result_failing_to_be_written_does_not_cost_the_others_theirs(
+    database: Database, settings: Settings, factory: Factory
+) -> None:
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite does not enforce column lengths")
+    [first, second] = _incidents(database, factory, 2)
+    clock = Clock()
+    dispatcher = _dispatcher(database, settings, clock)
+    claims = {c.message.incidents[0].id: c for c in dispatcher.claim() if c.message}
+    good, bad = claims[first], claims[second]
+    broken = SendResult(Outcome.sent, provider_id="x" * 10_000)  # too long for its column
+    recorder = dispatcher.recorder
+    errors: list[BaseException] = []
+
+    def record(claim: Claim, result: SendResult) -> None:
+        try:
+            recorder.record(claim.carrier_id, claim.token, claim.live_ids, result)
+        except Exception as exc:
+            errors.append(exc)
+
+    sent = SendResult(Outcome.sent, provider_id="ok")
+    threads = [
+        threading.Thread(target=record, args=(bad, broken)),
+        threading.Thread(target=record, args=(good, sent)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(errors) == 1
+    assert _page_count(database, first, "notified") == 1
+    assert _page_count(database, second, "notified") == 0
+
+
+def test_an_idle_engine_tick_costs_one_query(database: Database, settings: Settings) -> None:
+    engine = Engine(database, settings)  # not started: run_once is the tick's work
+    with _statements(database) as seen:
+        assert engine.run_once() is None
+    assert len([s for s in seen if "SELECT" in s.upper()]) == 1, seen
