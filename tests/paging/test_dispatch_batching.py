@@ -264,3 +264,18 @@ def test_an_idle_engine_tick_costs_one_query(database: Database, settings: Setti
     with _statements(database) as seen:
         assert engine.run_once() is None
     assert len([s for s in seen if "SELECT" in s.upper()]) == 1, seen
+
+
+def test_one_incident_failing_its_step_does_not_hold_back_the_rest_of_the_batch(
+    database: Database, settings: Settings, factory: Factory
+) -> None:
+    incident_ids = _incidents(database, factory, 3)
+    with database.transaction() as session:  # a policy that no longer exists: its step fails
+        poisoned = incident_rows.get_incident(session, incident_ids[0])
+        poisoned.policy_id = "gone"
+    clock = Clock()
+    clock.now = T0 + timedelta(seconds=601)  # tier 1's delay is 600 s: all three are due
+    engine = Engine(database, settings, clock=clock)
+    engine.run_once()
+    exhausted = [_page_count(database, i, "escalation_exhausted") for i in incident_ids]
+    assert exhausted == [0, 1, 1]
