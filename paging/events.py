@@ -14,9 +14,8 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
@@ -325,36 +324,28 @@ def act_by_key(
     return Outcome(dedup_key, incident, created=False, changed=changed)
 
 
-_services = cast(Table, Service.__table__)
-_SERVICE_ID = select(_services.c.id).where(_services.c.integration_key == bindparam("key"))
-
-
 def handle(session: Session, event: Event, now: datetime) -> Outcome:
     """Apply an event to the service its key names."""
-    checked = False
-    if event.action == "trigger" and event.dedup_key is not None:
-        # The common case first, lean: a repeat of an open alert is counted and logged.
-        service_id = session.connection().scalar(_SERVICE_ID, {"key": event.routing_key})
-        if service_id is None:
-            raise _unknown_key(event)
-        repeated = intake.repeat(session, service_id, event.dedup_key, event.api, now)
-        if repeated is not None:
-            return Outcome(event.dedup_key, None, created=False, changed=True)
-        found = session.get(Service, service_id)
-        assert found is not None
-        service, checked = found, True
-    else:
-        service = service_for(session, event)
-    by = event.client or "monitoring tool"
     if event.action != "trigger":
         assert event.dedup_key is not None
+        service = service_for(session, event)
+        by = event.client or "monitoring tool"
         return act_by_key(
             session, service, event.dedup_key, event.action, by=by, via=event.api, now=now
         )
+    if event.dedup_key is not None:
+        # The common case first, lean: a repeat of an open alert is counted and logged.
+        repeated = intake.repeat_by_key(session, event.routing_key, event.dedup_key, event.api, now)
+        if repeated is not None:
+            return Outcome(event.dedup_key, None, created=False, changed=True)
+    # Nothing open: claim the service (locked, freshly read) for a new incident, by its key.
+    claimed = intake.claim_by_key(session, event.routing_key)
+    if claimed is None:
+        raise _unknown_key(event)
     source = event.source[:MAX_SOURCE_COLUMN] if event.source else None
     result = intake.trigger(
         session,
-        service,
+        claimed,
         intake.Trigger(
             title=event.summary,
             severity=event.severity,
@@ -364,7 +355,8 @@ def handle(session: Session, event: Event, now: datetime) -> Outcome:
             via=event.api,
         ),
         now,
-        repeat_checked=checked,
+        repeat_checked=True,
+        claimed=True,
     )
     incident = result.incident
     return Outcome(incident.dedup_key, incident, created=result.created, changed=True)

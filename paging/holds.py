@@ -41,8 +41,9 @@ class Plan:
 
 _hours = cast(Table, SupportHoursRow.__table__)
 _windows = cast(Table, MaintenanceWindow.__table__)
-#: One round trip answers "does anything here apply?" (for most services: no).
-_ANYTHING = select(
+#: "Does anything here apply?" (for most services: no), as columns (parameters ``b_service``,
+#: ``b_now``): intake asks them in the same round trip as its own check of the service.
+APPLIES = (
     exists().where(_hours.c.service_id == bindparam("b_service")),
     exists().where(
         _windows.c.service_id == bindparam("b_service"),
@@ -50,6 +51,7 @@ _ANYTHING = select(
         _windows.c.starts_at <= bindparam("b_now", type_=_windows.c.starts_at.type),
     ),
 )
+_ANYTHING = select(*APPLIES)
 
 
 def plan(
@@ -59,6 +61,22 @@ def plan(
     session.flush()  # the query below goes past the ORM: it must have written everything
     params = {"b_service": service.id, "b_now": now}
     has_hours, has_windows = session.connection().execute(_ANYTHING, params).one()
+    return plan_checked(
+        session, service, severity, urgency, now, has_hours=has_hours, has_windows=has_windows
+    )
+
+
+def plan_checked(
+    session: Session,
+    service: Service,
+    severity: Severity,
+    urgency: Urgency | None,
+    now: datetime,
+    *,
+    has_hours: bool,
+    has_windows: bool,
+) -> Plan:
+    """:func:`plan`, given the answers to :data:`APPLIES` (asked at ``now``)."""
     if not has_hours:
         default = urgency or default_urgency(severity)
         decision = support_hours.Decision(default, inside=True, release_at=None, zone=None)
