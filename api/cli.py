@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from importlib.metadata import version as package_version
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,7 +16,10 @@ from store import migrate as migrations
 from store.audit import Actor
 from store.db import Database, is_sqlite
 from store.errors import DomainError
-from store.settings import get_settings
+from store.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from paging.engine import Engine
 
 app = typer.Typer(
     help="Watchbill: on-call schedules, escalation policies and two-way paging.",
@@ -77,18 +80,68 @@ def serve(
         bool | None,
         typer.Option("--migrate/--no-migrate", help="migrate on start (default: on SQLite)"),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="API processes (PostgreSQL only above 1); the engine runs beside them, once",
+        ),
+    ] = 1,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="log every request")
+    ] = True,
 ) -> None:
-    """Run the HTTP API (and, unless --no-engine, the paging engine) in one process."""
+    """Run the HTTP API (and, unless --no-engine, the paging engine) in one process.
+
+    With --workers N (PostgreSQL), N API processes share the port and this process runs
+    the engine, which the API processes wake through PostgreSQL NOTIFY.
+    """
     import uvicorn
 
     from api.app import create_app
 
     _verbose()
     database = _database()
+    if workers > 1 and is_sqlite(database.engine):
+        raise CliError(
+            "--workers above 1 needs PostgreSQL: on SQLite only the API process itself can "
+            "wake the engine when a page is due"
+        )
     _ensure_schema(database, migrate)
     settings = get_settings()
-    application = create_app(settings, database, run_engine=engine)
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    if workers == 1:
+        application = create_app(settings, database, run_engine=engine)
+        uvicorn.run(application, host=host, port=port, log_level="info", access_log=access_log)
+        return
+    paging_engine = _engine(database, settings) if engine else None
+    if paging_engine is not None:
+        paging_engine.start()
+    try:
+        # Each worker builds the app from the environment, without an engine of its own.
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=access_log,
+        )
+    finally:
+        if paging_engine is not None:
+            paging_engine.stop()
+
+
+def _engine(database: Database, settings: Settings) -> Engine:
+    from paging.channels.registry import build_channels, build_decorators
+    from paging.engine import Engine
+
+    return Engine(
+        database,
+        settings,
+        channels=build_channels(database, settings),
+        decorators=build_decorators(settings),
+    )
 
 
 @app.command("engine")
@@ -97,21 +150,13 @@ def engine_command() -> None:
     import signal
     import threading
 
-    from paging.channels.registry import build_channels, build_decorators
-    from paging.engine import Engine
-
     _verbose()
     database = _database()
     _ensure_schema(database, None)
     settings = get_settings()
     if is_sqlite(database.engine):
         logging.getLogger("watchbill").info("SQLite: run only one engine against this database")
-    engine = Engine(
-        database,
-        settings,
-        channels=build_channels(database, settings),
-        decorators=build_decorators(settings),
-    )
+    engine = _engine(database, settings)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

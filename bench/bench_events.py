@@ -1,9 +1,10 @@
 """Benchmark Events API v2 ingestion: ``python -m bench.bench_events`` (from the repo root).
 
-Starts a real ``watchbill serve`` (API + paging engine, one process, uvicorn) on a loopback
-port and sends PagerDuty Events v2 triggers over keep-alive HTTP/1.1 connections: 20 % open
-new incidents (each one pages someone through the log channel), 80 % repeat the dedup key of
-an open incident. Two phases per database:
+Starts a real ``watchbill serve`` on a loopback port (SQLite: API and engine in one process;
+PostgreSQL: ``--workers 2``, two API processes and the engine beside them) and sends
+PagerDuty Events v2 triggers over keep-alive HTTP/1.1 connections: 20 % open new incidents
+(each one pages someone through the log channel), 80 % repeat the dedup key of an open
+incident. Phases per database:
 
 * saturation: ``--connections`` clients send back to back (the most it sustains);
 * paced at 80 % of that (when it is below ``--rate``): the latency of a sustainable load;
@@ -142,11 +143,8 @@ WATCHBILL = [sys.executable, "-c", "from api.cli import main; main()"]
 
 @contextmanager
 def serve(url: str, workdir: Path, workers: int = 1) -> Iterator[int]:
-    """``watchbill serve`` (API + engine, one process) on a free loopback port.
-
-    With ``workers`` > 1: that many API processes (uvicorn workers of the app factory, which is
-    ``watchbill serve --no-engine``) behind one port, plus one ``watchbill engine`` process.
-    """
+    """``watchbill serve --workers N`` on a free loopback port: N API processes (the port
+    shared) and the engine, in one process when N is 1."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHBILL_")}
     env.update(
@@ -154,12 +152,7 @@ def serve(url: str, workdir: Path, workers: int = 1) -> Iterator[int]:
         WATCHBILL_EVENTS_RATE_PER_MINUTE="100000000",  # measure ingestion, not the limiter
         WATCHBILL_EVENTS_BURST="1000000",
     )
-    if workers == 1:
-        commands = [[*WATCHBILL, "serve", "--port", str(port)]]
-    else:
-        api = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
-        api += ["--port", str(port), "--workers", str(workers), "--log-level", "info"]
-        commands = [api, [*WATCHBILL, "engine"]]
+    commands = [[*WATCHBILL, "serve", "--port", str(port), "--workers", str(workers)]]
     log = (workdir / "serve.log").open("wb")
     root = str(Path(__file__).resolve().parent.parent)
     processes = [
@@ -183,7 +176,7 @@ def serve(url: str, workdir: Path, workers: int = 1) -> Iterator[int]:
                 if dead or time.monotonic() > deadline:
                     raise RuntimeError((workdir / "serve.log").read_text()) from None
                 time.sleep(0.1)
-        time.sleep(0.5 * (workers - 1))  # let every worker start
+        time.sleep(1.0 * (workers - 1))  # let every worker start
         yield port
     finally:
         for process in processes:
@@ -356,13 +349,14 @@ def run(name: str, url: str, args: argparse.Namespace) -> bool:
     migrate.upgrade(database.engine)
     keys = seed(database, args.services)
     mix = Mix(keys)
+    workers = args.workers or (1 if url.startswith("sqlite") else 2)
     shape = (
         "watchbill serve (API + engine, one process)"
-        if args.workers == 1
-        else f"{args.workers} API processes + watchbill engine"
+        if workers == 1
+        else f"watchbill serve --workers {workers} (API processes + the engine)"
     )
     print(f"{name}: {args.services} services, {shape}, loopback HTTP")
-    with tempfile.TemporaryDirectory() as tmp, serve(url, Path(tmp), args.workers) as port:
+    with tempfile.TemporaryDirectory() as tmp, serve(url, Path(tmp), workers) as port:
         asyncio.run(saturate(port, mix, args.connections, 2.0))  # warm-up, opens the key pool
         drain(database)
         full = asyncio.run(saturate(port, mix, args.connections, args.seconds))
@@ -410,7 +404,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=TARGET_RATE)
     parser.add_argument(
-        "--workers", type=int, default=1, help="API processes (1: one `watchbill serve`)"
+        "--workers",
+        type=int,
+        help="API processes (`watchbill serve --workers N`); default 1 on SQLite, 2 on PostgreSQL",
     )
     args = parser.parse_args()
     if args.database_url:
