@@ -152,7 +152,9 @@ def serve(url: str, workdir: Path, workers: int = 1) -> Iterator[int]:
         WATCHBILL_EVENTS_RATE_PER_MINUTE="100000000",  # measure ingestion, not the limiter
         WATCHBILL_EVENTS_BURST="1000000",
     )
-    commands = [[*WATCHBILL, "serve", "--port", str(port), "--workers", str(workers)]]
+    # No access log: a line per request is what a proxy in front usually does; it costs ~15 %.
+    options = ["--port", str(port), "--workers", str(workers), "--no-access-log"]
+    commands = [[*WATCHBILL, "serve", *options]]
     log = (workdir / "serve.log").open("wb")
     root = str(Path(__file__).resolve().parent.parent)
     processes = [
