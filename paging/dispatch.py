@@ -99,9 +99,15 @@ class Dispatcher:
     def claim(self, limit: int = 100) -> list[Claim]:
         return self.claim_due(limit)[0]
 
-    def claim_due(self, limit: int = 100) -> tuple[list[Claim], int]:
-        """Claim what is due; also how many due rows were dealt with (claimed, deferred into
-        a bundle's interval, or cancelled because their incident was settled)."""
+    def claim_due(self, limit: int = 100, messages: int | None = None) -> tuple[list[Claim], int]:
+        """Claim what is due (up to ``limit`` rows, making about ``messages`` messages at
+        most); also how many due rows were dealt with (claimed, deferred into a bundle's
+        interval, or cancelled because their incident was settled).
+
+        The pages due to one address are planned together (all of them, whatever
+        ``messages`` says), so a storm is bundled as one message, not split and deferred.
+        """
+        budget = messages if messages is not None else limit
         now = self.clock()
         with self.database.transaction() as session:
             due = session.scalars(
@@ -126,11 +132,13 @@ class Dispatcher:
             ).all()
             if not due:
                 return [], 0
-            taken = [self._reclaim(session, row, now) for row in due if row.status == "sending"]
+            lapsed = [row for row in due if row.status == "sending"][:budget]
+            taken = [self._reclaim(session, row, now) for row in lapsed]
             fresh = [row for row in due if row.status == NotificationStatus.pending]
             incidents, _services = self._incidents(session, due)
-            taken += self._plan_fresh(session, fresh, incidents, now)
-            return self._build(session, taken, now), len(due)
+            planned, dealt = self._plan_fresh(session, fresh, incidents, now, budget - len(taken))
+            taken += planned
+            return self._build(session, taken, now), len(lapsed) + dealt
 
     def _take(self, rows: Iterable[Notification], now: datetime, token: str) -> None:
         for row in rows:
@@ -173,16 +181,24 @@ class Dispatcher:
         rows: Sequence[Notification],
         incidents: Mapping[str, Incident],
         now: datetime,
-    ) -> list[_Taken]:
+        budget: int,
+    ) -> tuple[list[_Taken], int]:
+        """Claims for ``rows`` until about ``budget`` messages; and how many rows were dealt
+        with (the rest stay pending, untouched, for the next claim or another engine)."""
         taken: list[_Taken] = []
+        dealt = 0
         groups: dict[tuple[str, str], list[Notification]] = defaultdict(list)
         for row in rows:
             if row.kind == "page" and row.channel in BUNDLED_CHANNELS:
                 groups[(row.channel, row.address)].append(row)
-            else:
+            elif len(taken) < budget:
                 taken.append(self._single(row, now))
+                dealt += 1
         recent = self._recent_sends(session, list(groups), now)
         for key, group in groups.items():
+            if len(taken) >= budget:
+                break
+            dealt += len(group)
             by_id = {row.id: row for row in group}
             numbers = {row.id: _number(incidents, row.incident_id) for row in group}
             plan = plan_delivery(
@@ -205,7 +221,7 @@ class Dispatcher:
             for page in plan.deferred:
                 assert plan.defer_until is not None
                 by_id[str(page.id)].send_at = plan.defer_until
-        return taken
+        return taken, dealt
 
     @staticmethod
     def _incidents(

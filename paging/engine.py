@@ -38,6 +38,9 @@ BATCH = 200
 STEP_BATCH = 25
 #: How often the engine looks for imported calendars due for a refresh.
 CALENDAR_REFRESH_SECONDS = 60
+#: Claims an engine holds per send thread: enough to keep them busy, few enough that other
+#: engines share a storm and that a claim is sent moments after it is made.
+CLAIMS_PER_SENDER = 2
 #: Rounds of work per tick before it yields (then it is rescheduled at once).
 MAX_ROUNDS = 20
 #: Work is due but another engine holds it: look again after this.
@@ -96,6 +99,11 @@ class Engine:
         )
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self._pool = ThreadPoolExecutor(max_workers=send_workers, thread_name_prefix="wb-send")
+        # Claims in hand at most (sending or queued to send): the rest stay in the outbox for
+        # any engine with room, and a claim never waits long in the queue.
+        self._capacity = CLAIMS_PER_SENDER * send_workers
+        self._in_hand = 0
+        self._hand_lock = threading.Lock()
         self._lock = threading.Lock()
         self._again = threading.Event()
         self._stopping = threading.Event()
@@ -237,11 +245,16 @@ class Engine:
             if "events_in" in ready:
                 done += self._drain(self._due_events_in, BATCH)
             # Steps just made pages due now: the outbox is worth a look after any of them.
-            if done or ready & {"outbox", "leases"}:
-                claims, handled = self.dispatcher.claim_due(limit=BATCH)
+            room = self._room()
+            if room and (done or ready & {"outbox", "leases"}):
+                claims, handled = self.dispatcher.claim_due(limit=BATCH, messages=room)
+                with self._hand_lock:
+                    self._in_hand += len(claims)
                 for claim in claims:
                     self._pool.submit(self._deliver, claim)
                 done += handled
+            elif not room:
+                return None  # a send finishing wakes the engine (``_deliver``)
             if not done:
                 # Due, but held by another engine (rows locked): look again shortly.
                 return now + BUSY_RETRY
@@ -258,11 +271,21 @@ class Engine:
             if done < batch:
                 return total
 
+    def _room(self) -> int:
+        with self._hand_lock:
+            return max(0, self._capacity - self._in_hand)
+
     def _deliver(self, claim: Any) -> None:
         try:
             self.dispatcher.deliver(claim)
         except Exception:
             log.exception("delivering %s failed", claim.carrier_id)
+        finally:
+            with self._hand_lock:
+                full = self._in_hand >= self._capacity
+                self._in_hand -= 1
+            if full:
+                self.wake()  # room again: claim what is waiting
 
     def _step(self, work: Callable[[Session, datetime], int]) -> int:
         now = self.clock()
