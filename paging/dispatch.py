@@ -385,6 +385,3 @@ class Dispatcher:
                 row.lease_until = renewed_until
             carrier = next(r for r in live if r.id == message.notification_id)
             return message, tuple(r.id for r in live), carrier.send_at
-
-    def record(self, claim: Claim, ids: Sequence[str], result: SendResult) -> None:
-        self.recorder.record(claim.carrier_id, claim.token, ids, result)
