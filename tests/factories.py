@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from escalation import service as escalation
+from escalation.models import Service, TargetType
 from people import contacts
 from people import service as people
 from people.models import ContactType, TeamRole, Urgency, UserRole
@@ -78,3 +80,27 @@ class Factory:
                 delay_seconds=delay,
                 urgency=urgency,
             ).id
+
+    def service(self, person: Person, delay: int = 600, name: str | None = None) -> Service:
+        """A service whose one-tier policy pages ``person`` (``delay`` seconds to tier 2)."""
+        n = next(_seq)
+        with self.database.transaction() as session:
+            policy = escalation.create_policy(
+                session,
+                SYSTEM,
+                name=f"Policy {n}",
+                team_id=None,
+                repeat=0,
+                tiers=[escalation.TierInput(delay, [(TargetType.user, person.id)])],
+            )
+            service = escalation.create_service(
+                session,
+                SYSTEM,
+                name=name or f"Service {n}",
+                escalation_policy_id=policy.id,
+                team_id=None,
+                acknowledgement_timeout_seconds=None,
+                auto_resolve_timeout_seconds=None,
+            )
+            session.flush()
+            return service

@@ -13,11 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from escalation import service as escalation
-from escalation.models import TargetType
 from paging.models import Notification, NotificationStatus
 from people.models import ContactType
-from store.audit import Actor
 from store.db import Database
 from tests.factories import Factory
 from tests.waiting import wait_until
@@ -57,27 +54,7 @@ def _service_key(database: Database, factory: Factory) -> str:
     person = factory.user()
     cm = factory.contact(person, ContactType.sms, "+12015550142")
     factory.rule(person, cm, 0)
-    actor = Actor.system("tests")
-    with database.transaction() as session:
-        policy = escalation.create_policy(
-            session,
-            actor,
-            name="p",
-            team_id=None,
-            repeat=0,
-            tiers=[escalation.TierInput(600, [(TargetType.user, person.id)])],
-        )
-        service = escalation.create_service(
-            session,
-            actor,
-            name="api",
-            escalation_policy_id=policy.id,
-            team_id=None,
-            acknowledgement_timeout_seconds=None,
-            auto_resolve_timeout_seconds=None,
-        )
-        session.flush()
-        return service.integration_key
+    return factory.service(person, name="api").integration_key
 
 
 def test_events_taken_by_worker_processes_are_paged_by_the_engine_beside_them(

@@ -13,8 +13,7 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from escalation import incidents as incident_rows
-from escalation import service as escalation
-from escalation.models import IncidentLog, TargetType
+from escalation.models import IncidentLog
 from paging import actions, intake
 from paging.channels.base import Outcome, Outgoing, SendResult
 from paging.channels.log import LogChannel
@@ -22,7 +21,6 @@ from paging.dispatch import RECHECK_AFTER, Claim, Dispatcher
 from paging.engine import Engine
 from paging.models import Notification, NotificationStatus
 from people.models import ContactType
-from store.audit import Actor
 from store.db import Database
 from store.settings import Settings
 from tests.factories import Factory
@@ -56,30 +54,13 @@ class Gathering:
 
 def _incidents(database: Database, factory: Factory, count: int) -> list[str]:
     """``count`` incidents, each with one pending SMS page to its own number."""
-    actor = Actor.system("tests")
     ids = []
     for i in range(count):
         person = factory.user()
         cm = factory.contact(person, ContactType.sms, f"+1201555{i:04d}")
         factory.rule(person, cm, 0)
+        service = factory.service(person, name=f"s{i}")
         with database.transaction() as session:
-            policy = escalation.create_policy(
-                session,
-                actor,
-                name=f"p{i}",
-                team_id=None,
-                repeat=0,
-                tiers=[escalation.TierInput(600, [(TargetType.user, person.id)])],
-            )
-            service = escalation.create_service(
-                session,
-                actor,
-                name=f"s{i}",
-                escalation_policy_id=policy.id,
-                team_id=None,
-                acknowledgement_timeout_seconds=None,
-                auto_resolve_timeout_seconds=None,
-            )
             result = intake.trigger(session, service, intake.Trigger(title=f"disk {i}"), T0)
             ids.append(result.incident.id)
     return ids

@@ -11,15 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from escalation import service as escalation
-from escalation.models import IncidentLog, TargetType
+from escalation.models import IncidentLog
 from paging import intake
 from paging.channels.base import Outgoing, SendResult
 from paging.channels.log import LogChannel
 from paging.dispatch import Dispatcher
 from paging.models import Notification, NotificationStatus
 from people.models import ContactType
-from store.audit import Actor
 from store.db import Database
 from store.settings import Settings
 from tests.factories import Factory
@@ -55,25 +53,8 @@ def pending(database: Database, factory: Factory) -> str:
     person = factory.user()
     cm = factory.contact(person, ContactType.sms, "+12015550111")
     factory.rule(person, cm, 0)
-    actor = Actor.system("tests")
+    service = factory.service(person, name="s")
     with database.transaction() as session:
-        policy = escalation.create_policy(
-            session,
-            actor,
-            name="p",
-            team_id=None,
-            repeat=0,
-            tiers=[escalation.TierInput(600, [(TargetType.user, person.id)])],
-        )
-        service = escalation.create_service(
-            session,
-            actor,
-            name="s",
-            escalation_policy_id=policy.id,
-            team_id=None,
-            acknowledgement_timeout_seconds=None,
-            auto_resolve_timeout_seconds=None,
-        )
         now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
         result = intake.trigger(session, service, intake.Trigger(title="db down"), now)
         return result.incident.id
