@@ -11,6 +11,7 @@ Rules (``/webhooks/twilio/status/{notification}``, signature-checked by the API)
   triggered → fail over too: without answering-machine detection a voicemail greeting looks
   like an answer, so a call nobody responded to counts as not reaching the person (someone
   who listened and hung up gets one more message; someone asleep gets reached another way).
+* A bundled call (an alert storm) carries several pages: each of them gets the call's outcome.
 * Every change goes to the incident log; queued / ringing and the like only update
   ``provider_status``. Repeated or late callbacks never undo a final outcome.
 
@@ -105,25 +106,27 @@ def _sms(session: Session, rows: list[Notification], status: str, params: Mappin
         set_sms_opt_out(session, rows[0].address, True, "twilio:21610")
 
 
-def _call(session: Session, row: Notification, status: str, now: datetime) -> None:
-    if status in CALL_ANSWERED:
-        _deliver(session, row, "{who} answered the call to {address}", now)
-    elif status in CALL_UNANSWERED:
-        if row.status is not NotificationStatus.delivered:
-            _fail(session, row, f"call {status}", now)
-    elif status == "completed":
-        _deliver(session, row, "{who} answered the call to {address}", now)
-        payload = row.payload or {}
-        if row.kind == "page" and not payload.get("voice_action") and not payload.get("ended"):
-            row.payload = {**payload, "ended": "no key"}
-            _log(
-                session,
-                row,
-                "call_unconfirmed",
-                "The call to {who} ({address}) ended without a key press",
-                now,
-            )
-            fail_over(session, row, now)
+def _call(session: Session, rows: list[Notification], status: str, now: datetime) -> None:
+    """A call's status, for each page it carried (several when it was a bundled call)."""
+    for row in rows:
+        if status in CALL_ANSWERED:
+            _deliver(session, row, "{who} answered the call to {address}", now)
+        elif status in CALL_UNANSWERED:
+            if row.status is not NotificationStatus.delivered:
+                _fail(session, row, f"call {status}", now)
+        elif status == "completed":
+            _deliver(session, row, "{who} answered the call to {address}", now)
+            payload = row.payload or {}
+            if row.kind == "page" and not payload.get("voice_action") and not payload.get("ended"):
+                row.payload = {**payload, "ended": "no key"}
+                _log(
+                    session,
+                    row,
+                    "call_unconfirmed",
+                    "The call to {who} ({address}) ended without a key press",
+                    now,
+                )
+                fail_over(session, row, now)
 
 
 def apply_status(
@@ -152,6 +155,6 @@ def apply_status(
         item.provider_status = status[:40]
         item.updated_at = now
     if "CallStatus" in params:
-        _call(session, row, status, now)
+        _call(session, rows, status, now)
     else:
         _sms(session, rows, status, params, now)

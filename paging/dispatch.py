@@ -34,7 +34,7 @@ from store.settings import Settings
 
 log = logging.getLogger("watchbill.dispatch")
 
-BUNDLED_CHANNELS = frozenset({"sms", "email"})
+BUNDLED_CHANNELS = frozenset({"sms", "email", "voice"})
 #: A claim sent later than this after it was made is re-checked first (an incident
 #: acknowledged meanwhile is not paged; a lapsed lease is not sent twice).
 RECHECK_AFTER = timedelta(seconds=1)

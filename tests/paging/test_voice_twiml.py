@@ -7,7 +7,11 @@ import pytest
 
 from paging.replies_parse import Action
 from paging.voice_twiml import (
+    BUNDLE_READ_OUT,
     MENU_TEXT,
+    SpokenIncident,
+    bundle_menu,
+    bundle_speech,
     confirmation_twiml,
     digit_result_twiml,
     invalid_choice_twiml,
@@ -90,7 +94,7 @@ def test_parse_digit_maps_keys(digits: str, choice: object) -> None:
 
 
 def test_acknowledge_digit_confirms_and_hangs_up() -> None:
-    root = parse(digit_result_twiml("4", incident_number=42, page_text=TEXT, action_url=URL))
+    root = parse(digit_result_twiml("4", subject="incident 42", page_text=TEXT, action_url=URL))
     assert says(root) == ["Acknowledged incident 42. Goodbye."]
     assert root[-1].tag == "Hangup"
 
@@ -100,26 +104,26 @@ def test_acknowledge_digit_confirms_and_hangs_up() -> None:
     [("5", "Escalated incident 7. Goodbye."), ("6", "Resolved incident 7. Goodbye.")],
 )
 def test_escalate_and_resolve_digits_confirm(digit: str, spoken: str) -> None:
-    xml = digit_result_twiml(digit, incident_number=7, page_text=TEXT, action_url=URL)
+    xml = digit_result_twiml(digit, subject="incident 7", page_text=TEXT, action_url=URL)
     assert says(parse(xml)) == [spoken]
 
 
 def test_star_repeats_the_page() -> None:
-    xml = digit_result_twiml("*", incident_number=42, page_text=TEXT, action_url=URL, attempt=1)
+    xml = digit_result_twiml("*", subject="incident 42", page_text=TEXT, action_url=URL, attempt=1)
     root = parse(xml)
     assert says(root[0]) == [TEXT, MENU_TEXT]
     assert root[1].tag == "Redirect"
 
 
 def test_invalid_digit_repeats_menu_only() -> None:
-    root = parse(digit_result_twiml("9", incident_number=42, page_text=TEXT, action_url=URL))
+    root = parse(digit_result_twiml("9", subject="incident 42", page_text=TEXT, action_url=URL))
     gather = root[0]
     assert gather.tag == "Gather"
     assert says(gather) == ["Sorry, that is not a valid choice.", MENU_TEXT]
 
 
 def test_redirect_without_digits_repeats_page_at_given_attempt() -> None:
-    xml = digit_result_twiml(None, incident_number=42, page_text=TEXT, action_url=URL, attempt=1)
+    xml = digit_result_twiml(None, subject="incident 42", page_text=TEXT, action_url=URL, attempt=1)
     assert xml == page_twiml(TEXT, URL, attempt=1)
 
 
@@ -138,3 +142,29 @@ def test_confirmation_and_message_twiml_end_the_call() -> None:
 def test_page_speech_reads_severity_number_service_and_title() -> None:
     assert page_speech(42, "CRITICAL", "Checkout API", "Errors above 5%") == TEXT
     assert page_speech(1, "low", "", "") == "This is Watchbill. Low incident 1."
+
+
+def test_bundle_speech_counts_then_reads_the_first_few_and_counts_the_rest() -> None:
+    storm = [SpokenIncident(40 + n, "critical", "Checkout", f"Disk {n} full") for n in range(7)]
+    spoken = bundle_speech(storm)
+    assert spoken.startswith(
+        "This is Watchbill. 7 open incidents. Critical incident 40 on Checkout. Disk 0 full. "
+        "Critical incident 41 on Checkout. Disk 1 full."
+    )
+    assert spoken.count("Critical incident") == BUNDLE_READ_OUT == 5
+    assert spoken.endswith("Disk 4 full. And 2 more.")
+    two = bundle_speech(storm[:2])
+    assert "more" not in two and two.count("Critical incident") == 2
+
+
+def test_bundle_menu_says_each_key_acts_on_all_of_them() -> None:
+    menu = bundle_menu(3)
+    assert menu == (
+        "Press 4 to acknowledge all 3, 5 to escalate all 3, 6 to resolve all 3, star to repeat."
+    )
+    root = parse(
+        digit_result_twiml(None, subject="3 incidents", page_text="x", action_url=URL, menu=menu)
+    )
+    assert says(root[0]) == ["x", menu]
+    done = digit_result_twiml("4", subject="3 incidents", page_text="x", action_url=URL)
+    assert says(parse(done)) == ["Acknowledged 3 incidents. Goodbye."]

@@ -20,9 +20,12 @@ from pydantic import SecretStr
 from sqlalchemy import select, update
 
 from api.app import create_app
+from escalation import service as escalation
 from escalation.models import IncidentLog, Service
+from paging import intake
 from paging.models import Notification
 from people.models import ContactMethod, ContactType
+from store.base import utcnow
 from store.db import Database
 from store.settings import Settings
 from tests.conftest import ADMIN_TOKEN, admin_headers
@@ -127,6 +130,17 @@ class Live:
     ) -> dict[str, Any]:
         body = {"service_id": service_id, "title": title, "severity": "critical", **extra}
         return self.post("/incidents", body)
+
+    def storm(self, service_id: str, count: int, title: str = "Disk {n} full") -> list[str]:
+        """``count`` incidents of the service committed at once (an alert storm); their ids."""
+        with self.database.transaction() as session:
+            service = escalation.get_service(session, service_id)
+            return [
+                intake.trigger(
+                    session, service, intake.Trigger(title=title.format(n=n)), utcnow()
+                ).incident.id
+                for n in range(count)
+            ]
 
     def page(self, person: Person, *, first_number: int = 42, delay: int = 60) -> dict[str, Any]:
         """One incident paging ``person`` (tier 1; the next tier would be ``delay`` later)."""

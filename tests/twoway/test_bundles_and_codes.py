@@ -9,8 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from escalation import service as escalation
-from paging import codes, intake, links
+from paging import codes, links
 from paging.actions import Action
 from paging.server_secret import server_secret
 from people.models import ContactType as CT
@@ -26,14 +25,7 @@ ADA = "+12015550101"
 def test_a_storm_bundle_lists_each_incident_with_its_own_codes(live: Live) -> None:
     ada = live.responder((CT.sms, ADA, 0))
     service_id = live.service([(600, [ada.id])], first_number=42)
-    with live.database.transaction() as session:  # four at once: an alert storm
-        service = escalation.get_service(session, service_id)
-        ids = [
-            intake.trigger(
-                session, service, intake.Trigger(title=f"Disk {n} full"), utcnow()
-            ).incident.id
-            for n in range(4)
-        ]
+    ids = live.storm(service_id, 4)
     messages = live.sms_to(ADA, 3)
     bodies = sorted(m.body for m in messages)
     bundle = next(b for b in bodies if b.startswith("Watchbill: 2 incidents."))
