@@ -38,6 +38,7 @@ def view_of(
         status=incident.status.value,
         service=service.name if service else "",
         url=incident_url(settings, incident.id),
+        details=incident.details,
     )
     for decorate in decorators:
         view = decorate(session, notification, incident, view)

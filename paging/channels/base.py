@@ -7,9 +7,10 @@ means writing one of these and registering it; nothing else changes.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Outcome(enum.StrEnum):
@@ -31,6 +32,8 @@ class IncidentView:
     ack_url: str | None = None
     resolve_url: str | None = None
     reply_code: int | None = None
+    #: What the monitoring tool sent (``Incident.details``); channels with room show it.
+    details: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from paging.channels.base import IncidentView, Outcome, Outgoing, SendResult
+from paging.details_text import render_details
 from paging.email_text import (
     EmailBundle,
     EmailIncident,
@@ -38,6 +39,7 @@ def _incident(view: IncidentView) -> EmailIncident:
         incident_url=view.url,
         ack_url=view.ack_url or view.url,
         resolve_url=view.resolve_url or view.url,
+        details=render_details(view.details),
     )
 
 

@@ -114,3 +114,32 @@ def test_smtp_rejections_permanent_fails_over_temporary_retries(live: Live) -> N
     assert mail["Subject"] == "[Watchbill] #7 CRITICAL Checkout API errors"
     [row] = live.notifications(incident_id=second["id"])
     assert row.attempts == 2 and "notify_retry" in live.log_kinds(second["id"])
+
+
+def test_an_event_page_by_email_shows_what_the_monitoring_tool_sent(live: Live) -> None:
+    ada = live.responder((CT.email, ADA, 0))
+    service_id = live.service([(600, [ada.id])], first_number=42)
+    key = live.api("GET", f"/services/{service_id}")["integration_key"]
+    event = {
+        "routing_key": key,
+        "event_action": "trigger",
+        "payload": {
+            "summary": "Disk almost full on db-1",
+            "source": "db-1.example",
+            "severity": "critical",
+            "component": "postgres",
+            "custom_details": {"free_space": "2%", "mount": "/var/lib/postgresql"},
+        },
+        "links": [{"href": "https://runbooks.example/disk", "text": "Runbook"}],
+    }
+    answer = live.http.post("/v2/enqueue", json=event)
+    assert answer.status_code == 202, answer.text
+    [mail] = mail_to(live, ADA)
+    plain = mail.get_body(("plain",))
+    assert plain is not None
+    text = plain.get_content().replace("\r\n", "\n")
+    assert "Details:\nsource: db-1.example\ncomponent: postgres\n" in text
+    assert "custom_details:\n  free_space: 2%\n  mount: /var/lib/postgresql\n" in text
+    assert "links:\n  - Runbook <https://runbooks.example/disk>" in text
+    html = mail.get_body(("html",))
+    assert html is not None and "free_space: 2%" in html.get_content()
