@@ -17,20 +17,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bench.scratch_db import scratch_database
+from bench.common import ACTOR, percentile, responder, scratch_database
 from escalation import service as escalation
 from escalation.models import IncidentLog, TargetType
 from paging import intake
 from paging.channels.base import Outcome, Outgoing, SendResult
 from paging.engine import Engine
-from people import contacts
-from people import service as people
-from people.models import ContactType, Urgency, UserRole
-from store.audit import Actor
 from store.db import Database
 from store.settings import Settings
-
-ACTOR = Actor.system("bench")
 
 
 class RecordingProvider:
@@ -53,41 +47,9 @@ class RecordingProvider:
         return None
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
 def _services(database: Database, people_count: int, delays: list[int]) -> list[str]:
     with database.transaction() as session:
-        users = []
-        for i in range(people_count):
-            user = people.create_user(
-                session,
-                ACTOR,
-                name=f"R{i}",
-                email=f"r{i}@example.com",
-                time_zone="UTC",
-                role=UserRole.member,
-            )
-            session.flush()
-            cm, _ = contacts.create_contact_method(
-                session,
-                ACTOR,
-                user.id,
-                kind=ContactType.sms,
-                address=f"+1201555{i:04d}",
-                now=datetime.now(UTC),
-            )
-            contacts.create_rule(
-                session,
-                ACTOR,
-                user.id,
-                contact_method_id=cm.id,
-                delay_seconds=0,
-                urgency=Urgency.high,
-            )
-            users.append(user.id)
+        users = [responder(session, i) for i in range(people_count)]
         service_ids = []
         for i, user_id in enumerate(users):
             following = users[(i + 1) % len(users)]
@@ -165,12 +127,12 @@ def handoff_latency(kind: str, rate: int = 50, seconds: int = 10) -> None:
         lost = len(triggered) - len(latencies)
         print(
             f"[{kind}] trigger→hand-off at {achieved:.0f} incidents/s over {len(triggered)}: "
-            f"p50 {_pct(latencies, 50):.0f} ms, p99 {_pct(latencies, 99):.0f} ms, "
+            f"p50 {percentile(latencies, 50):.0f} ms, p99 {percentile(latencies, 99):.0f} ms, "
             f"max {max(latencies):.0f} ms (target p99 ≤ 500 ms); not handed over: {lost}"
         )
 
 
-def escalation_lateness(kind: str, incidents: int = 10_000, delay: int = 40) -> None:
+def escalation_lateness(kind: str, incidents: int = 10_000, delay: int = 150) -> None:
     with scratch_database(kind) as database:
         services = _services(database, 50, [delay, 3600])
         provider = RecordingProvider()
@@ -223,7 +185,8 @@ def escalation_lateness(kind: str, incidents: int = 10_000, delay: int = 40) -> 
         print(
             f"[{kind}] escalation lateness with {incidents} open incidents "
             f"(created in {created:.1f} s): p50 {statistics.median(lateness):.0f} ms, "
-            f"p99 {_pct(lateness, 99):.0f} ms, max {max(lateness):.0f} ms (target p99 ≤ 1000 ms); "
+            f"p99 {percentile(lateness, 99):.0f} ms, max {max(lateness):.0f} ms "
+            f"(target p99 ≤ 1000 ms); "
             f"escalated {len(escalated)}/{incidents}"
         )
 
@@ -232,7 +195,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--incidents", type=int, default=10_000)
-    parser.add_argument("--delay", type=int, default=40)
+    parser.add_argument(
+        "--delay",
+        type=int,
+        default=150,
+        help="tier 1 → tier 2 seconds; must exceed the creation time",
+    )
     args = parser.parse_args()
     kinds = [args.only] if args.only else ["sqlite", "postgresql"]
     for kind in kinds:

@@ -39,22 +39,18 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bench.common import ACTOR, PG_SERVER, percentile, responder, scratch_url
 from escalation import service as escalation
 from escalation.models import Incident, TargetType
 from paging.models import Notification, NotificationStatus
-from people import contacts
-from people import service as people
-from people.models import ContactType, Urgency, UserRole
+from people.models import Urgency
 from store import migrate
-from store.audit import Actor
 from store.base import utcnow
 from store.db import Database
-from tests import dbtools
 
 TARGET_RATE = 500.0
 TARGET_P99_MS = 100.0
 NEW_SHARE = 0.2
-SYSTEM = Actor.system("bench")
 
 
 # --- set-up --------------------------------------------------------------------------------
@@ -65,42 +61,18 @@ def seed(database: Database, services: int) -> list[str]:
     keys = []
     with database.transaction() as session:
         for i in range(services):
-            user = people.create_user(
-                session,
-                SYSTEM,
-                name=f"Bench Responder {i}",
-                email=f"bench{i}@example.com",
-                time_zone="UTC",
-                role=UserRole.member,
-            )
-            cm, _ = contacts.create_contact_method(
-                session,
-                SYSTEM,
-                user.id,
-                kind=ContactType.sms,
-                address=f"+1201555{i:04d}",
-                now=utcnow(),
-            )
-            for urgency in (Urgency.high, Urgency.low):
-                contacts.create_rule(
-                    session,
-                    SYSTEM,
-                    user.id,
-                    contact_method_id=cm.id,
-                    delay_seconds=0,
-                    urgency=urgency,
-                )
+            user_id = responder(session, i, (Urgency.high, Urgency.low))
             policy = escalation.create_policy(
                 session,
-                SYSTEM,
+                ACTOR,
                 name=f"Bench {i}",
                 team_id=None,
                 repeat=0,
-                tiers=[escalation.TierInput(3600, [(TargetType.user, user.id)])],
+                tiers=[escalation.TierInput(3600, [(TargetType.user, user_id)])],
             )
             service = escalation.create_service(
                 session,
-                SYSTEM,
+                ACTOR,
                 name=f"Bench service {i}",
                 escalation_policy_id=policy.id,
                 team_id=None,
@@ -276,8 +248,7 @@ class Result:
         return self.sent / self.seconds
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+        return percentile(self.latencies_ms, p)
 
 
 async def saturate(port: int, mix: Mix, connections: int, seconds: float) -> Result:
@@ -395,9 +366,7 @@ def main() -> int:
     parser.add_argument("--database-url", help="benchmark this database only (it is migrated)")
     parser.add_argument(
         "--pg-server",
-        default=os.environ.get(
-            dbtools.PG_ENV, "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-        ),
+        default=PG_SERVER,
         help="PostgreSQL server for a scratch database",
     )
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
@@ -414,11 +383,11 @@ def main() -> int:
     if args.database_url:
         run(args.database_url, args.database_url, args)
         return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        run("SQLite", f"sqlite:///{tmp}/bench.db", args)
+    with scratch_url("sqlite") as url:
+        run("SQLite", url, args)
     if args.no_postgres:
         return 0
-    with dbtools.postgres_database(args.pg_server) as url:
+    with scratch_url("postgresql", args.pg_server) as url:
         ok = run("PostgreSQL", url, args)
     return 0 if ok else 1
 
