@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -34,6 +35,15 @@ def make_engine(
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         connect_args = {"check_same_thread": False, "timeout": 10}
+        if parsed.database not in (None, "", ":memory:"):
+            # SQLite has one writer at a time, and every transaction here writes (BEGIN
+            # IMMEDIATE): one connection per process, handed from thread to thread the moment
+            # it is free. Threads queuing for SQLite's lock instead poll it with sleeps of up
+            # to 100 ms, and under load a thread can lose that race for seconds.
+            kwargs.setdefault("poolclass", QueuePool)
+            kwargs.setdefault("pool_size", 1)
+            kwargs.setdefault("max_overflow", 0)
+            kwargs.setdefault("pool_timeout", 60)
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         # SQLite's driver opens transactions lazily and never for SELECT; make BEGIN explicit
