@@ -99,6 +99,7 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.workers import Supervisor, WorkersError
 
     _verbose()
     database = _database()
@@ -117,16 +118,11 @@ def serve(
     if paging_engine is not None:
         paging_engine.start()
     try:
-        # Each worker builds the app from the environment, without an engine of its own.
-        uvicorn.run(
-            "api.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="info",
-            access_log=access_log,
-        )
+        # Each worker builds the app from the environment, without an engine of its own, and
+        # listens on a socket of its own (see api.workers).
+        Supervisor(host, port, workers, access_log=access_log).run()
+    except WorkersError as exc:
+        raise CliError(str(exc)) from exc
     finally:
         if paging_engine is not None:
             paging_engine.stop()
