@@ -86,6 +86,7 @@ def create_app(
         try:
             yield
         finally:
+            events.shut_down_executor(app.state)
             if engine is not None:
                 engine.stop()
             if owns_database:

@@ -12,14 +12,16 @@ off) refilling a bucket of ``WATCHBILL_EVENTS_BURST`` events (default 300).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
-from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +40,7 @@ from store.db import Database
 from store.errors import NotFound
 
 router = APIRouter(tags=["events"])
+T = TypeVar("T")
 
 BODY_LIMIT = 512 * 1024  # PagerDuty's limit for an event
 
@@ -143,12 +146,34 @@ _JSON_BODY: dict[str, Any] = {
 DB_THREADS = 4
 
 
-def _db_threads(request: Request) -> CapacityLimiter:
-    state = request.app.state
-    limiter: CapacityLimiter | None = getattr(state, "events_db_threads", None)
-    if limiter is None:  # made in the event loop, on first use (no await in between)
-        limiter = state.events_db_threads = CapacityLimiter(DB_THREADS)
-    return limiter
+_executor_lock = threading.Lock()
+
+
+def _executor(state: Any) -> ThreadPoolExecutor:
+    """The threads this app applies events in (``app.state.events_executor``), made at first
+    use; the app's lifespan shuts them down (:func:`shut_down_executor`)."""
+    executor: ThreadPoolExecutor | None = getattr(state, "events_executor", None)
+    if executor is None:
+        with _executor_lock:
+            executor = getattr(state, "events_executor", None)
+            if executor is None:
+                executor = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="wb-events")
+                state.events_executor = executor
+    return executor
+
+
+def shut_down_executor(state: Any) -> None:
+    executor: ThreadPoolExecutor | None = getattr(state, "events_executor", None)
+    if executor is not None:
+        state.events_executor = None
+        executor.shutdown(wait=True)
+
+
+async def _in_db_thread(request: Request, work: Callable[..., T], *args: Any) -> T:
+    """``work(*args)`` in one of the app's event threads (a plain executor hop: cheaper than
+    anyio's, which counts at hundreds of events a second)."""
+    executor = _executor(request.app.state)
+    return await asyncio.get_running_loop().run_in_executor(executor, partial(work, *args))
 
 
 def _apply(database: Database, event: events.Event, now: datetime) -> events.Outcome:
@@ -173,9 +198,7 @@ async def _ingest(
     if wait:
         return _throttled(wait)
     try:
-        return await to_thread.run_sync(
-            _apply, get_database(request), event, get_now(request), limiter=_db_threads(request)
-        )
+        return await _in_db_thread(request, _apply, get_database(request), event, get_now(request))
     except events.InvalidEvent as exc:
         return _invalid(exc.errors)
 
@@ -239,13 +262,13 @@ async def alertmanager_webhook(integration_key: str, request: Request) -> JSONRe
     wait = get_limiter(request).take(integration_key)
     if wait:
         return _throttled(wait)
-    outcome = await to_thread.run_sync(
+    outcome = await _in_db_thread(
+        request,
         _apply_alertmanager,
         get_database(request),
         integration_key,
         notification,
         get_now(request),
-        limiter=_db_threads(request),
     )
     incident = outcome.incident
     answer = AlertmanagerAccepted(
