@@ -195,24 +195,9 @@ def test_events_taken_by_worker_processes_are_paged_by_the_engine_beside_them(
         pytest.skip("several API processes need PostgreSQL")
     key = _service_key(database, factory)
     port = _free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [*WATCHBILL, "serve", "--workers", "2", "--port", str(port)],
-        env=_env(database_url),
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process = _start_serve(database_url, port, tmp_path)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert process.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
         sent_at = []
         for n in range(3):  # connections land on either worker; 3 pages stay below the burst
             began = time.monotonic()
@@ -243,5 +228,4 @@ def test_events_taken_by_worker_processes_are_paged_by_the_engine_beside_them(
     finally:
         process.terminate()
         process.wait(timeout=30)
-        log.close()
     assert process.returncode == 0, (tmp_path / "serve.log").read_text()[-3000:]
