@@ -11,7 +11,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import QueuePool
+
+from store.sqlite_writer import serialise_writers
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -35,20 +36,12 @@ def make_engine(
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         connect_args = {"check_same_thread": False, "timeout": 10}
-        if parsed.database not in (None, "", ":memory:"):
-            # SQLite has one writer at a time, and every transaction here writes (BEGIN
-            # IMMEDIATE): one connection per process, handed from thread to thread the moment
-            # it is free. Threads queuing for SQLite's lock instead poll it with sleeps of up
-            # to 100 ms, and under load a thread can lose that race for seconds.
-            kwargs.setdefault("poolclass", QueuePool)
-            kwargs.setdefault("pool_size", 1)
-            kwargs.setdefault("max_overflow", 0)
-            kwargs.setdefault("pool_timeout", 60)
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         # SQLite's driver opens transactions lazily and never for SELECT; make BEGIN explicit
         # so that a unit of work is one transaction, as on PostgreSQL.
         event.listen(engine, "connect", _disable_pysqlite_autobegin)
+        serialise_writers(engine)  # first: a transaction waits its turn before BEGIN
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     kwargs.setdefault("pool_size", 10)
