@@ -194,14 +194,19 @@ class Engine:
             try:
                 with psycopg.connect(dsn, autocommit=True) as connection:
                     connection.execute(f"LISTEN {wake.CHANNEL}")
+                    # Anything committed while no connection listened is picked up now.
+                    self.wake()
                     own = wake.origin(self.database.engine)
-                    for notify in connection.notifies(timeout=1.0, stop_after=None):
-                        # This process's own commits woke the engine already (after_commit).
-                        if notify.payload != own:
-                            self.wake(datetime.now(UTC) + WAKE_COALESCE)
-                        if self._stopping.is_set():
-                            return
-                    # notifies() returned after the timeout: loop to check for stopping.
+                    # One connection for good: a NOTIFY sent while none listens is lost, so
+                    # the wait is resumed on it (each second, to notice stopping), never
+                    # reconnected for it.
+                    while not self._stopping.is_set():
+                        for notify in connection.notifies(timeout=1.0):
+                            # This process's own commits woke the engine already.
+                            if notify.payload != own:
+                                self.wake(datetime.now(UTC) + WAKE_COALESCE)
+                            if self._stopping.is_set():
+                                return
             except Exception:
                 if self._stopping.is_set():
                     return
