@@ -146,19 +146,15 @@ _JSON_BODY: dict[str, Any] = {
 DB_THREADS = 4
 
 
-_executor_lock = threading.Lock()
-
-
 def _executor(state: Any) -> ThreadPoolExecutor:
     """The threads this app applies events in (``app.state.events_executor``), made at first
-    use; the app's lifespan shuts them down (:func:`shut_down_executor`)."""
+    use, in the event loop (no await in between: no lock needed); the app's lifespan shuts
+    them down (:func:`shut_down_executor`)."""
     executor: ThreadPoolExecutor | None = getattr(state, "events_executor", None)
     if executor is None:
-        with _executor_lock:
-            executor = getattr(state, "events_executor", None)
-            if executor is None:
-                executor = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="wb-events")
-                state.events_executor = executor
+        executor = state.events_executor = ThreadPoolExecutor(
+            DB_THREADS, thread_name_prefix="wb-events"
+        )
     return executor
 
 
