@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
@@ -324,8 +325,24 @@ def act_by_key(
     return Outcome(dedup_key, incident, created=False, changed=changed)
 
 
-def handle(session: Session, event: Event, now: datetime) -> Outcome:
-    """Apply an event to the service its key names."""
+def repeat(connection: Connection, event: Event, now: datetime) -> Outcome | None:
+    """Count a trigger that repeats an open alert (most events); None when it does not
+    (nothing open with its key, no key, not a trigger): :func:`handle` it then.
+
+    Runs on a bare connection, one statement on PostgreSQL, so it can be a short unit of work
+    of its own, ahead of the ORM (``store.db.Database.single_statement``).
+    """
+    if event.action != "trigger" or event.dedup_key is None:
+        return None
+    repeated = intake.repeat_by_key(connection, event.routing_key, event.dedup_key, event.api, now)
+    if repeated is None:
+        return None
+    return Outcome(event.dedup_key, None, created=False, changed=True)
+
+
+def handle(session: Session, event: Event, now: datetime, *, repeat_tried: bool = False) -> Outcome:
+    """Apply an event to the service its key names. ``repeat_tried``: :func:`repeat` has just
+    found nothing open for it (a trigger opened meanwhile is still found, under the lock)."""
     if event.action != "trigger":
         assert event.dedup_key is not None
         service = service_for(session, event)
@@ -333,11 +350,11 @@ def handle(session: Session, event: Event, now: datetime) -> Outcome:
         return act_by_key(
             session, service, event.dedup_key, event.action, by=by, via=event.api, now=now
         )
-    if event.dedup_key is not None:
-        # The common case first, lean: a repeat of an open alert is counted and logged.
-        repeated = intake.repeat_by_key(session, event.routing_key, event.dedup_key, event.api, now)
+    if not repeat_tried:
+        session.flush()  # the repeat goes past the ORM: it must have written everything
+        repeated = repeat(session.connection(), event, now)
         if repeated is not None:
-            return Outcome(event.dedup_key, None, created=False, changed=True)
+            return repeated
     # Nothing open: claim the service (locked, freshly read) for a new incident, by its key.
     claimed = intake.claim_by_key(session, event.routing_key)
     if claimed is None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as sql_cast
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
@@ -179,10 +180,8 @@ class Repeat:
 
 
 def _repeat(
-    session: Session, service: str, dedup_key: str, via: str, now: datetime, *, by_key: bool
+    connection: Connection, service: str, dedup_key: str, via: str, now: datetime, *, by_key: bool
 ) -> Repeat | None:
-    session.flush()  # the statements below go past the ORM: it must have written everything
-    connection = session.connection()
     params = {"b_key": dedup_key, "b_now": now, ("b_routing" if by_key else "b_service"): service}
     if connection.dialect.name == "postgresql":
         params["b_before"] = _repeat_before(via)
@@ -215,17 +214,20 @@ def repeat(
     statement on PostgreSQL. A None answer means :func:`trigger` decides (it checks again
     under the service lock).
     """
-    return _repeat(session, service_id, dedup_key, via, now, by_key=False)
+    session.flush()  # the statements go past the ORM: it must have written everything
+    return _repeat(session.connection(), service_id, dedup_key, via, now, by_key=False)
 
 
 def repeat_by_key(
-    session: Session, routing_key: str, dedup_key: str, via: str, now: datetime
+    connection: Connection, routing_key: str, dedup_key: str, via: str, now: datetime
 ) -> Repeat | None:
-    """:func:`repeat` on the service with integration key ``routing_key``.
+    """:func:`repeat` on the service with integration key ``routing_key``, on a bare
+    connection: on PostgreSQL it is one statement, so it may run as a unit of work of its own
+    (:meth:`store.db.Database.single_statement`).
 
     None also when no service has the key: :func:`claim_by_key` tells.
     """
-    return _repeat(session, routing_key, dedup_key, via, now, by_key=True)
+    return _repeat(connection, routing_key, dedup_key, via, now, by_key=True)
 
 
 def trigger(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 import pytest
 
 from escalation.models import IncidentStatus
@@ -289,3 +292,28 @@ def test_events_v1_trigger_acknowledge_resolve(desk: Desk) -> None:
     bad = desk.client.post(path, json={"service_key": svc.key, "event_type": "trigger"})
     assert bad.status_code == 400
     assert bad.json()["errors"] == ["'description' is missing or blank"]
+
+
+def test_concurrent_triggers_with_one_key_open_one_incident_and_count_every_one(
+    desk: Desk,
+) -> None:
+    """A storm of one alert: repeats are tried first as units of their own, and the triggers
+    that find nothing open race to open it; one wins, every other one is counted once."""
+    svc = desk.service()
+    storm = 24
+
+    async def send_all() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=desk.client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://watchbill") as client:
+            body = trigger_body(svc.key, dedup_key="disk-full")
+            return await asyncio.gather(
+                *(client.post("/v2/enqueue", json=body) for _ in range(storm))
+            )
+
+    answers = asyncio.run(send_all())
+    assert [a.status_code for a in answers] == [202] * storm
+    [incident] = desk.incidents(svc.id)
+    assert incident.trigger_count == storm and incident.number == 1
+    repeats = [e for e in desk.log(incident.id) if e.kind == "deduplicated"]
+    assert sorted((e.data or {})["count"] for e in repeats) == list(range(2, storm + 1))
+    assert len(desk.pages(incident.id)) == 1, "paged once"
