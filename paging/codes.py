@@ -7,8 +7,9 @@
   number next needs a code, so until then a late ``1a`` still finds the incident and the
   sender learns that it is already resolved, instead of acting on a newer incident.
 
-Two engines assigning codes for one number at once race on the partial unique index
-(address, code) of active codes; the loser retries in a savepoint.
+Two engines assigning codes for one number at once race on the partial unique indexes of
+active codes, (address, code) and (address, incident): the loser's insert does nothing
+(``ON CONFLICT DO NOTHING``), and it looks again.
 """
 
 from __future__ import annotations
@@ -16,28 +17,19 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus
 from paging.channels.base import IncidentView
 from paging.models import Notification
 from paging.twoway_models import ReplyCode
-from store.base import utcnow
+from store.base import new_id, utcnow
 
 ATTEMPTS = 5
-
-
-def active(session: Session, address: str, incident_id: str) -> int | None:
-    return session.scalar(
-        select(ReplyCode.code).where(
-            ReplyCode.address == address,
-            ReplyCode.incident_id == incident_id,
-            ReplyCode.released_at.is_(None),
-        )
-    )
 
 
 def incident_for(session: Session, address: str, code: int) -> str | None:
@@ -51,45 +43,68 @@ def incident_for(session: Session, address: str, code: int) -> str | None:
     )
 
 
-def release_resolved(session: Session, address: str, now: datetime) -> int:
-    """Release the codes of ``address`` whose incidents are resolved; how many."""
-    resolved = select(Incident.id).where(Incident.status == IncidentStatus.resolved)
-    result = session.execute(
+_RESOLVED = Incident.status == IncidentStatus.resolved
+
+
+def _release(session: Session, address: str, incident_ids: list[str], now: datetime) -> None:
+    """Release the active codes of ``address`` held by ``incident_ids`` (resolved ones)."""
+    session.execute(
         update(ReplyCode)
         .where(
             ReplyCode.address == address,
             ReplyCode.released_at.is_(None),
-            ReplyCode.incident_id.in_(resolved),
+            ReplyCode.incident_id.in_(incident_ids),
         )
         .values(released_at=now)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+
+
+#: The active codes of a number, each with whether its incident is resolved: one query
+#: answers "has this incident a code already?", "which are free?" and "what to release?".
+_HELD = (
+    select(ReplyCode.code, ReplyCode.incident_id, _RESOLVED)
+    .join(Incident, Incident.id == ReplyCode.incident_id)
+    .where(ReplyCode.address == bindparam("b_address"), ReplyCode.released_at.is_(None))
+)
+_reply_codes = cast(Table, ReplyCode.__table__)
+
+
+def _insert_if_free(session: Session, row: dict[str, Any]) -> bool:
+    """Insert an active code unless another active one holds its code or its incident (a
+    concurrent assignment: both partial unique indexes); True if inserted."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(_reply_codes).on_conflict_do_nothing().returning(_reply_codes.c.code)
+    return session.execute(statement, row).first() is not None
 
 
 def assign(session: Session, address: str, incident_id: str, now: datetime) -> int:
-    """The code of ``incident_id`` for ``address``: the one it has, or the smallest free one."""
+    """The code of ``incident_id`` for ``address``: the one it has, or the smallest free one.
+
+    Two statements when a code is new (one when the incident has one already), a third when
+    codes of resolved incidents are released first.
+    """
     for _ in range(ATTEMPTS):
-        code = active(session, address, incident_id)
-        if code is not None:
-            return code
-        release_resolved(session, address, now)
-        taken = set(
-            session.scalars(
-                select(ReplyCode.code).where(
-                    ReplyCode.address == address, ReplyCode.released_at.is_(None)
-                )
-            )
-        )
+        held = session.execute(_HELD, {"b_address": address}).all()
+        mine = next((code for code, held_by, _ in held if held_by == incident_id), None)
+        if mine is not None:
+            return int(mine)
+        resolved = [held_by for _, held_by, is_resolved in held if is_resolved]
+        if resolved:
+            _release(session, address, resolved, now)
+        taken = {code for code, _, is_resolved in held if not is_resolved}
         code = next(n for n in itertools.count(1) if n not in taken)
-        try:
-            with session.begin_nested():
-                session.add(
-                    ReplyCode(address=address, incident_id=incident_id, code=code, created_at=now)
-                )
-        except IntegrityError:
-            continue  # a concurrent assignment took it: look again
-        return code
+        row = {
+            "id": new_id(),
+            "address": address,
+            "incident_id": incident_id,
+            "code": code,
+            "created_at": now,
+        }
+        if _insert_if_free(session, row):
+            return code
+        # A concurrent assignment took the code, or gave this incident one: look again.
     raise RuntimeError(f"could not assign a reply code for {address} after {ATTEMPTS} tries")
 
 

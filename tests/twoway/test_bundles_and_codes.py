@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -94,6 +96,33 @@ def test_codes_are_short_stable_per_number_and_freed_when_resolved(
         assert codes.assign(session, ADA, third, now + timedelta(seconds=1)) == 1
         assert codes.incident_for(session, ADA, 1) == third
         assert codes.assign(session, ADA, second, now) == 2
+
+
+def test_two_engines_assigning_codes_to_one_number_at_once_never_share_a_code(
+    database: Database, incidents: list[str]
+) -> None:
+    """The second assignment cannot see the first's uncommitted code; its insert waits on the
+    unique index, does nothing once the first commits, and it looks again."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: two assignments never overlap")
+    first, second, _ = incidents
+    now = utcnow()
+
+    def other_engine() -> int:
+        with database.transaction() as other:
+            return codes.assign(other, ADA, second, now)
+
+    with ThreadPoolExecutor(1) as pool:
+        with database.transaction() as session:
+            assert codes.assign(session, ADA, first, now) == 1
+            racing = pool.submit(other_engine)
+            time.sleep(0.5)  # it has read the number's codes (none committed) and waits
+            assert not racing.done()
+        assert racing.result(timeout=10) == 2
+    assert racing.result() == 2
+    with database.transaction() as session:
+        assert codes.incident_for(session, ADA, 1) == first
+        assert codes.incident_for(session, ADA, 2) == second
 
 
 def test_the_generated_secret_is_stored_once_and_a_configured_one_wins(
