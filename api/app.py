@@ -103,6 +103,7 @@ def create_app(
     app.state.clock = clock
     app.state.engine = engine
     errors.install(app)
+    app.add_middleware(events.FastPath)  # inside the body limit (middleware added later wraps)
     app.add_middleware(BodySizeLimit, limit_for=body_limit)
 
     @app.get("/healthz", tags=["health"], summary="200 once the database is reachable")

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Query, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import State
 
 from people import service as people
 from people import tokens
@@ -35,7 +36,12 @@ def get_session(database: Annotated[Database, Depends(get_database)]) -> Iterato
 
 
 def get_now(request: Request) -> datetime:
-    clock = getattr(request.app.state, "clock", None)
+    return now_of(request.app.state)
+
+
+def now_of(state: State) -> datetime:
+    """Now, by the app's clock (``app.state.clock``, set by tests) or the real one."""
+    clock = getattr(state, "clock", None)
     return clock() if clock is not None else utcnow()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -225,6 +226,31 @@ def test_custom_details_may_hold_any_json(desk: Desk) -> None:
         desk.enqueue(body)
     stored = [i.details["custom_details"] for i in desk.incidents(svc.id) if i.details]
     assert stored == ["text", 42, [1, "two", None], {"nul": "a\x00b", "ü": "✓"}]
+
+
+def test_a_streamed_body_over_512_kb_is_413_problem_and_opens_nothing(desk: Desk) -> None:
+    """No Content-Length to refuse up front: the limit is crossed while the body is read."""
+    svc = desk.service()
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"routing_key": "' + svc.key.encode() + b'", "padding": "'
+        for _ in range(9):
+            yield b"x" * 65536
+
+    response = desk.client.post(
+        "/v2/enqueue", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert desk.incidents(svc.id) == []
+
+
+def test_the_events_routes_answer_other_methods_as_any_route_does(desk: Desk) -> None:
+    assert desk.client.get("/v2/enqueue").status_code == 405
+    assert desk.client.post("/v2/enqueue/more", json={}).status_code == 404
+    documented = desk.client.get("/openapi.json").json()["paths"]
+    assert "post" in documented["/v2/enqueue"]
+    assert "post" in documented["/generic/2010-04-15/create_event.json"]
 
 
 def test_body_over_512_kb_is_413(desk: Desk) -> None:
