@@ -8,9 +8,11 @@ processes through PostgreSQL ``LISTEN``), and a periodic sweep recovers anything
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -46,9 +48,11 @@ MAX_ROUNDS = 20
 #: Work is due but another engine holds it: look again after this.
 BUSY_RETRY = timedelta(seconds=1)
 #: A commit that makes work due (here, or in another process through NOTIFY) wakes the engine
-#: this long after it, so that a burst of them (events coming in) is one tick, not one each:
-#: under load a tick then claims and sends several pages at once for the cost of one.
-WAKE_COALESCE = timedelta(milliseconds=40)
+#: at once if no tick began in the last ``WAKE_SPACING``, else that long after the last one
+#: began: a lone event is paged without delay, and a burst of them (events coming in) is a
+#: few ticks a second, not one each, so that a tick claims and sends many pages for the cost
+#: of one.
+WAKE_SPACING = timedelta(milliseconds=100)
 
 _EARLIEST = select(
     select(func.min(Incident.next_escalation_at))
@@ -86,6 +90,7 @@ class Engine:
         engine_id: str | None = None,
         decorators: Sequence[outgoing.Decorator] = (),
         send_workers: int = 8,
+        wake_spacing: timedelta = WAKE_SPACING,
     ) -> None:
         self.database = database
         self.settings = settings
@@ -112,6 +117,8 @@ class Engine:
         self._again = threading.Event()
         self._stopping = threading.Event()
         self._listener: threading.Thread | None = None
+        self._tick_began = -math.inf  # time.monotonic() when the last tick began
+        self._wake_spacing = wake_spacing.total_seconds()
 
     # --- life cycle ----------------------------------------------------------------------
 
@@ -160,7 +167,12 @@ class Engine:
 
     def _after_commit(self, session: Session) -> None:
         if wake.take(session):
-            self.wake(datetime.now(UTC) + WAKE_COALESCE)
+            self.wake_soon()
+
+    def wake_soon(self) -> None:
+        """Work was made due: a tick now, or ``WAKE_SPACING`` after the last one began."""
+        wait = self._tick_began + self._wake_spacing - time.monotonic()
+        self.wake(datetime.now(UTC) + timedelta(seconds=max(0.0, wait)))
 
     def wake(self, at: datetime | None = None) -> None:
         """Run a tick at ``at`` (default: now)."""
@@ -204,7 +216,7 @@ class Engine:
                         for notify in connection.notifies(timeout=1.0):
                             # This process's own commits woke the engine already.
                             if notify.payload != own:
-                                self.wake(datetime.now(UTC) + WAKE_COALESCE)
+                                self.wake_soon()
                             if self._stopping.is_set():
                                 return
             except Exception:
@@ -222,6 +234,8 @@ class Engine:
         try:
             while True:
                 self._again.clear()
+                self._tick_began = time.monotonic()
+                metrics.engine_passes.inc()
                 due = self.run_once()
                 if not self._again.is_set():
                     break

@@ -29,3 +29,7 @@ takeovers = Counter(
     "Claims whose lease lapsed and that another pass took over, by what the re-check found.",
     ["found"],
 )
+engine_passes = Counter(
+    "watchbill_engine_passes_total",
+    "Passes of the engine over what is due (woken by a commit, a timer or the sweep).",
+)
