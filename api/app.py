@@ -83,9 +83,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if engine is not None:
             engine.start()
+        await events.open_loop_pool(app.state)
         try:
             yield
         finally:
+            await events.close_loop_pool(app.state)
             events.shut_down_executor(app.state)
             if engine is not None:
                 engine.stop()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -335,6 +336,20 @@ def repeat(connection: Connection, event: Event, now: datetime) -> Outcome | Non
     if event.action != "trigger" or event.dedup_key is None:
         return None
     repeated = intake.repeat_by_key(connection, event.routing_key, event.dedup_key, event.api, now)
+    if repeated is None:
+        return None
+    return Outcome(event.dedup_key, None, created=False, changed=True)
+
+
+async def repeat_async(
+    connection: AsyncConnection[Any], event: Event, now: datetime
+) -> Outcome | None:
+    """:func:`repeat` on PostgreSQL, on an async connection in autocommit (the event loop's)."""
+    if event.action != "trigger" or event.dedup_key is None:
+        return None
+    repeated = await intake.repeat_by_key_async(
+        connection, event.routing_key, event.dedup_key, event.api, now
+    )
     if repeated is None:
         return None
     return Outcome(event.dedup_key, None, created=False, changed=True)

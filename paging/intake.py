@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from psycopg import AsyncConnection
 from sqlalchemy import (
     JSON,
     ColumnElement,
@@ -28,6 +29,7 @@ from escalation.models import Incident, IncidentLog, IncidentStatus, Service, Se
 from paging import escalate, holds
 from people.models import Urgency
 from store.base import new_id
+from store.pg_async import AsyncStatement
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,24 @@ def repeat_by_key(
     None also when no service has the key: :func:`claim_by_key` tells.
     """
     return _repeat(connection, routing_key, dedup_key, via, now, by_key=True)
+
+
+_ASYNC_COUNT_AND_LOG_BY_KEY = AsyncStatement(_COUNT_AND_LOG_BY_KEY)
+
+
+async def repeat_by_key_async(
+    connection: AsyncConnection[Any], routing_key: str, dedup_key: str, via: str, now: datetime
+) -> Repeat | None:
+    """:func:`repeat_by_key` on PostgreSQL, on an async connection in autocommit (the events
+    API runs it in the event loop): the same statement, its own unit of work."""
+    params = {
+        "b_routing": routing_key,
+        "b_key": dedup_key,
+        "b_now": now,
+        "b_before": _repeat_before(via),
+    }
+    counted = await _ASYNC_COUNT_AND_LOG_BY_KEY.first(connection, params)
+    return None if counted is None else Repeat(counted[0], counted[1])
 
 
 def trigger(

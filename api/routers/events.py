@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from psycopg_pool import AsyncConnectionPool
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.datastructures import State
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -42,6 +43,7 @@ from escalation.service import service_by_key
 from paging import alertmanager, events
 from store.db import Database
 from store.errors import NotFound
+from store.pg_async import async_pool
 
 router = APIRouter(tags=["events"])
 T = TypeVar("T")
@@ -175,30 +177,56 @@ async def _in_db_thread(state: State, work: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(executor, partial(work, *args))
 
 
-def _apply(database: Database, event: events.Event, now: datetime) -> events.Outcome:
+def _apply(
+    database: Database, event: events.Event, now: datetime, repeat_tried: bool = False
+) -> events.Outcome:
     """One unit of work, committed here (in the worker thread) before the answer goes out.
 
     A repeat of an open alert, most events, is tried first as a unit of its own: one
-    statement on PostgreSQL, with no ORM session and no BEGIN/COMMIT round trips.
+    statement on PostgreSQL, with no ORM session and no BEGIN/COMMIT round trips (unless
+    ``repeat_tried``: the event loop tried it already, see :func:`_ingest`).
     """
-    if event.action == "trigger" and event.dedup_key is not None:
+    if event.action == "trigger" and event.dedup_key is not None and not repeat_tried:
         with database.single_statement() as connection:
             repeated = events.repeat(connection, event, now)
         if repeated is not None:
             return repeated
-        with database.transaction() as session:
-            return events.handle(session, event, now, repeat_tried=True)
+        repeat_tried = True
     with database.transaction() as session:
-        return events.handle(session, event, now)
+        return events.handle(session, event, now, repeat_tried=repeat_tried)
+
+
+#: Connections per API process for repeats counted in the event loop (PostgreSQL).
+LOOP_CONNECTIONS = 8
+
+
+async def open_loop_pool(state: State) -> None:
+    """On PostgreSQL, the async connections repeats are counted on in the event loop
+    (``app.state.events_loop_pool``); the app's lifespan opens and closes them."""
+    database: Database = state.database
+    if database.engine.dialect.name == "postgresql":
+        pool = async_pool(database.url, max_size=LOOP_CONNECTIONS)
+        await pool.open()
+        state.events_loop_pool = pool
+
+
+async def close_loop_pool(state: State) -> None:
+    pool: AsyncConnectionPool[Any] | None = getattr(state, "events_loop_pool", None)
+    if pool is not None:
+        state.events_loop_pool = None
+        await pool.close()
 
 
 async def _ingest(
     state: State, body: bytes, parse: Callable[[bytes], events.Event]
 ) -> events.Outcome | JSONResponse:
-    """Parse (in the event loop), rate-limit, then apply in one worker-thread hop.
+    """Parse (in the event loop), rate-limit, then apply.
 
-    The events routes skip FastAPI's per-request dependencies (each sync one costs a thread
-    hop); what they do is the same: the app's database and clock, one transaction.
+    A trigger with a dedup key is first counted as a repeat right here, on PostgreSQL: one
+    statement on an async connection, no thread hop. Anything else, or a trigger with nothing
+    open, is applied in one worker-thread hop. The events routes skip FastAPI's per-request
+    dependencies (each sync one costs a thread hop); what they do is the same: the app's
+    database and clock, one transaction.
     """
     try:
         event = parse(body)
@@ -207,8 +235,17 @@ async def _ingest(
     wait = _limiter(state).take(event.routing_key)
     if wait:
         return _throttled(wait)
+    now = now_of(state)
+    repeat_tried = False
+    pool: AsyncConnectionPool[Any] | None = getattr(state, "events_loop_pool", None)
+    if pool is not None and event.action == "trigger" and event.dedup_key is not None:
+        async with pool.connection() as connection:
+            repeated = await events.repeat_async(connection, event, now)
+        if repeated is not None:
+            return repeated
+        repeat_tried = True
     try:
-        return await _in_db_thread(state, _apply, state.database, event, now_of(state))
+        return await _in_db_thread(state, _apply, state.database, event, now, repeat_tried)
     except events.InvalidEvent as exc:
         return _invalid(exc.errors)
 
