@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy import Result, Select, Table, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from escalation import hours, step
@@ -49,8 +49,19 @@ _POLICY = (
 )
 
 
+def _core(
+    session: Session, statement: Select[*tuple[Any, ...]], params: dict[str, Any]
+) -> Result[*tuple[Any, ...]]:
+    """A Core query on the session's connection, past the ORM's execution machinery (these
+    run for every new incident). Pending changes are flushed first, as ``session.execute``
+    would, unless autoflush is off: a batch that reads nothing it left pending."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, params)
+
+
 def load_policy(session: Session, incident: Incident) -> step.Policy:
-    rows = session.execute(_POLICY, {"b_policy": incident.policy_id}).all()
+    rows = _core(session, _POLICY, {"b_policy": incident.policy_id}).all()
     if not rows:
         raise LookupError(f"escalation policy {incident.policy_id} of incident {incident.id}")
     tiers: dict[int, tuple[int, list[step.Target]]] = {}
@@ -139,7 +150,7 @@ def _people(
     if not user_ids:
         return []
     found: dict[str, tuple[_Person, list[_Rule]]] = {}
-    for row in session.execute(_PEOPLE, {"b_users": user_ids}):
+    for row in _core(session, _PEOPLE, {"b_users": user_ids}):
         user_id, name, zone, quiet_start, quiet_end, rule_id, delay, rule_urgency, *method = row
         _, rules = found.setdefault(
             user_id, (_Person(user_id, name, zone, quiet_start, quiet_end), [])

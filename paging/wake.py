@@ -30,7 +30,8 @@ def request(session: Session) -> None:
     session.info[FLAG] = True
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
-        session.execute(_NOTIFY, {"channel": CHANNEL, "origin": origin(bind)})
+        # On the session's connection, past the ORM: a NOTIFY needs nothing flushed first.
+        session.connection().execute(_NOTIFY, {"channel": CHANNEL, "origin": origin(bind)})
 
 
 def take(session: Session) -> bool:
