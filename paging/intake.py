@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentLog, IncidentStatus, Service, Severity
-from paging import escalate, holds
+from paging import escalate, holds, wake
 from people.models import Urgency
 from store.base import new_id
 from store.pg_async import AsyncStatement
@@ -137,6 +137,8 @@ _OPEN_ID = (
     .scalar_subquery()
 )
 _PROBE = select(_OPEN_ID, *holds.APPLIES)
+#: PostgreSQL: the same, with the engine's wake-up (a new incident pages, most often).
+_PROBE_AND_WAKE = select(_OPEN_ID, *holds.APPLIES, wake.NOTIFY_COLUMN)
 
 
 def claim_by_key(session: Session, routing_key: str) -> Service | None:
@@ -289,7 +291,12 @@ def _open(session: Session, service: Service, event: Trigger, now: datetime) -> 
     """Open the incident numbered ``service.last_incident_number`` (the service is claimed)."""
     dedup_key = event.dedup_key or new_id()
     params = {"b_service": service.id, "b_key": dedup_key, "b_now": now}
-    open_id, has_hours, has_windows = session.connection().execute(_PROBE, params).one()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        params |= wake.requested_with(session)
+        open_id, has_hours, has_windows, _ = connection.execute(_PROBE_AND_WAKE, params).one()
+    else:
+        open_id, has_hours, has_windows = connection.execute(_PROBE, params).one()
     if open_id is not None:
         existing = _open_locked(session, service.id, dedup_key)
         if existing is not None:

@@ -29,8 +29,10 @@ from tests.factories import Factory, Person
 
 SYSTEM = Actor.system("tests")
 #: Was 17 (PostgreSQL): two service reads, a separate lock, insert-then-update of the incident,
-#: a query per person, rule and contact method, a log insert each.
-NEW_INCIDENT_MAX = 9
+#: a query per person, rule and contact method, a log insert each; then 9, with the engine's
+#: NOTIFY a statement of its own (now a column of the check made under the service lock).
+#: SQLite writes the log entries one statement each (it has no NOTIFY).
+NEW_INCIDENT_MAX = {"postgresql": 8, "sqlite": 9}
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ def test_a_new_incident_from_an_event_is_written_in_a_few_statements(
     with statements(database) as sent:
         outcome = _handle(database, _event(svc.key))
     assert outcome.created and outcome.incident is not None
-    assert len(sent) <= NEW_INCIDENT_MAX, "\n".join(sent)
+    assert len(sent) <= NEW_INCIDENT_MAX[database.engine.dialect.name], "\n".join(sent)
     [incident] = _incidents(database, svc.id)
     assert (incident.number, incident.trigger_count, incident.epoch) == (1, 1, 0)
     assert incident.next_escalation_at == incident.created_at + timedelta(seconds=600)
@@ -195,7 +197,7 @@ def test_a_trigger_for_a_loaded_service_opens_an_incident_in_a_few_statements(
             result = intake.trigger(
                 session, service, intake.Trigger(title="Checkout down", dedup_key="co"), now
             )
-        assert len(sent) <= NEW_INCIDENT_MAX, "\n".join(sent)
+        assert len(sent) <= NEW_INCIDENT_MAX[database.engine.dialect.name], "\n".join(sent)
         assert result.created and service.last_incident_number == 1
         # Everything is written before trigger returns (the API answers from it).
         assert result.incident.trigger_count == 1 and result.incident.created_at == now
