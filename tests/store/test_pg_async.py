@@ -5,20 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
-import pytest
 from sqlalchemy import bindparam, literal, select, text
 
 from escalation.models import IncidentStatus
 from store.base import UtcDateTime
 from store.db import Database
 from store.pg_async import APPLICATION_NAME, AsyncStatement, async_pool
-
-
-@pytest.fixture
-def postgres_url(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("async connections: PostgreSQL")
-    return database_url
 
 
 def test_constants_and_values_pass_through_their_column_types(postgres_url: str) -> None:

@@ -27,13 +27,6 @@ def _one(database: Database) -> int:
         return int(session.scalar(text("SELECT 1")) or 0)
 
 
-@pytest.fixture
-def postgres_url(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("connections dropped by the server: PostgreSQL")
-    return database_url
-
-
 def test_a_connection_dropped_while_idle_is_replaced_before_use(postgres_url: str) -> None:
     database = Database(postgres_url, idle_ping_seconds=0.0, pool_size=1, max_overflow=0)
     try:
