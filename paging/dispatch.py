@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import String, and_, bindparam, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus, Service
@@ -63,6 +63,33 @@ class _Taken:
     rows: list[Notification]
     token: str
     recheck_since: datetime | None
+
+
+_SINCE = bindparam("b_since", type_=Notification.__table__.c.sent_at.type)
+_ADDRESSES = bindparam("b_addresses", expanding=True, type_=String(320))
+_SENT_OR_CLAIMED = (
+    Notification.channel,
+    Notification.address,
+    Notification.sent_at,
+    Notification.claimed_at,
+)
+#: Messages (a bundle counts once) that went to some numbers since ``b_since``: those sent
+#: (a range of the (address, sent_at) index, however long a number's history) and those
+#: being sent (few). The two parts are disjoint: a row being sent has not been sent since.
+_RECENT_SENDS = union_all(
+    select(*_SENT_OR_CLAIMED).where(
+        Notification.address.in_(_ADDRESSES),
+        Notification.sent_at >= _SINCE,
+        Notification.bundled_into.is_(None),
+    ),
+    select(*_SENT_OR_CLAIMED).where(
+        Notification.status == NotificationStatus.sending,
+        Notification.claimed_at >= _SINCE,
+        Notification.address.in_(_ADDRESSES),
+        Notification.bundled_into.is_(None),
+        or_(Notification.sent_at.is_(None), Notification.sent_at < _SINCE),
+    ),
+)
 
 
 class Dispatcher:
@@ -243,23 +270,10 @@ class Dispatcher:
         """When messages (a bundle counts once) last went to each (channel, address)."""
         if not keys:
             return {}
+        since = now - self.burst_window
+        addresses = {address for _, address in keys}
         rows = session.execute(
-            select(
-                Notification.channel,
-                Notification.address,
-                Notification.sent_at,
-                Notification.claimed_at,
-            ).where(
-                Notification.address.in_({address for _, address in keys}),
-                Notification.bundled_into.is_(None),
-                or_(
-                    Notification.sent_at >= now - self.burst_window,
-                    and_(
-                        Notification.status == NotificationStatus.sending,
-                        Notification.claimed_at >= now - self.burst_window,
-                    ),
-                ),
-            )
+            _RECENT_SENDS, {"b_addresses": list(addresses), "b_since": since}
         ).all()
         times: dict[tuple[str, str], list[datetime]] = defaultdict(list)
         for channel, address, sent, claimed in rows:

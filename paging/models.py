@@ -43,6 +43,9 @@ class Notification(IdMixin, CreatedMixin, Base):
     __table_args__ = (
         UniqueConstraint("incident_id", "epoch", "loop", "tier", "user_id", "rule_id"),
         Index("ix_notifications_due", "status", "send_at"),
+        # What went to a number lately (bundling looks on every pass): a range of this index,
+        # not every page the number ever had.
+        Index("ix_notifications_address_sent_at", "address", "sent_at"),
     )
 
     kind: Mapped[str] = mapped_column(String(20), default="page")  # page | test | verify
@@ -58,7 +61,7 @@ class Notification(IdMixin, CreatedMixin, Base):
         ForeignKey("contact_methods.id", ondelete="SET NULL"), index=True
     )
     channel: Mapped[str] = mapped_column(String(20))  # sms | voice | email
-    address: Mapped[str] = mapped_column(String(320), index=True)
+    address: Mapped[str] = mapped_column(String(320))
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     send_at: Mapped[datetime]

@@ -260,3 +260,47 @@ def test_one_incident_failing_its_step_does_not_hold_back_the_rest_of_the_batch(
     engine.run_once()
     exhausted = [_page_count(database, i, "escalation_exhausted") for i in incident_ids]
     assert exhausted == [0, 1, 1]
+
+
+def test_what_went_to_a_number_lately_counts_sends_in_the_window_and_sends_under_way(
+    database: Database, factory: Factory, settings: Settings
+) -> None:
+    """Bundling asks this on every pass that plans pages; a number's long history is read as
+    a range of (address, sent_at), and each kind of row is counted as before."""
+    [incident_id] = _incidents(database, factory, 1)
+    dispatcher = _dispatcher(database, settings, Clock())
+    window = dispatcher.burst_window
+    address = "+12015550000"
+    with database.transaction() as session:
+        [pending] = session.scalars(select(Notification)).all()
+
+        def row(tier: int, status: NotificationStatus, **values: object) -> Notification:
+            values = {"address": address, **values}
+            added = Notification(
+                kind="page",
+                incident_id=incident_id,
+                epoch=0,
+                loop=0,
+                tier=tier,
+                user_id=pending.user_id,
+                rule_id=pending.rule_id,
+                contact_method_id=pending.contact_method_id,
+                channel="sms",
+                send_at=T0 - 2 * window,
+                status=status,
+                **values,
+            )
+            session.add(added)
+            session.flush()
+            return added
+
+        sent, sending = NotificationStatus.sent, NotificationStatus.sending
+        row(1, sent, sent_at=T0 - 2 * window)  # long ago
+        carrier = row(2, sent, sent_at=T0 - window / 2)
+        row(3, sending, claimed_at=T0 - window / 4)  # under way
+        row(4, sending, claimed_at=T0 - 2 * window)  # a lease long lapsed
+        row(5, sent, sent_at=T0 - window / 2, bundled_into=carrier.id)  # the same message
+        row(6, sent, sent_at=T0 - window / 8, address="+12015559999")  # another number
+        recent = dispatcher._recent_sends(session, [("sms", address)], T0)
+    found = {key: sorted(times) for key, times in recent.items()}
+    assert found == {("sms", address): [T0 - window / 2, T0 - window / 4]}
