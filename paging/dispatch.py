@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, and_, bindparam, or_, select, union_all
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus, Service
-from paging import metrics, outgoing
+from paging import metrics, outgoing, sent_lately
 from paging.bundling import PendingPage, plan_delivery
 from paging.channels.base import Channel, Outcome, Outgoing, SendResult
 from paging.models import Notification, NotificationStatus
@@ -63,33 +63,6 @@ class _Taken:
     rows: list[Notification]
     token: str
     recheck_since: datetime | None
-
-
-_SINCE = bindparam("b_since", type_=Notification.__table__.c.sent_at.type)
-_ADDRESSES = bindparam("b_addresses", expanding=True, type_=String(320))
-_SENT_OR_CLAIMED = (
-    Notification.channel,
-    Notification.address,
-    Notification.sent_at,
-    Notification.claimed_at,
-)
-#: Messages (a bundle counts once) that went to some numbers since ``b_since``: those sent
-#: (a range of the (address, sent_at) index, however long a number's history) and those
-#: being sent (few). The two parts are disjoint: a row being sent has not been sent since.
-_RECENT_SENDS = union_all(
-    select(*_SENT_OR_CLAIMED).where(
-        Notification.address.in_(_ADDRESSES),
-        Notification.sent_at >= _SINCE,
-        Notification.bundled_into.is_(None),
-    ),
-    select(*_SENT_OR_CLAIMED).where(
-        Notification.status == NotificationStatus.sending,
-        Notification.claimed_at >= _SINCE,
-        Notification.address.in_(_ADDRESSES),
-        Notification.bundled_into.is_(None),
-        or_(Notification.sent_at.is_(None), Notification.sent_at < _SINCE),
-    ),
-)
 
 
 class Dispatcher:
@@ -221,7 +194,7 @@ class Dispatcher:
             elif len(taken) < budget:
                 taken.append(self._single(row, now))
                 dealt += 1
-        recent = self._recent_sends(session, list(groups), now)
+        recent = sent_lately.sends_since(session, list(groups), now - self.burst_window)
         for key, group in groups.items():
             if len(taken) >= budget:
                 break
@@ -263,24 +236,6 @@ class Dispatcher:
         service_ids = {i.service_id for i in found.values()}
         services = session.scalars(select(Service).where(Service.id.in_(service_ids))).all()
         return found, list(services)
-
-    def _recent_sends(
-        self, session: Session, keys: Sequence[tuple[str, str]], now: datetime
-    ) -> dict[tuple[str, str], list[datetime]]:
-        """When messages (a bundle counts once) last went to each (channel, address)."""
-        if not keys:
-            return {}
-        since = now - self.burst_window
-        addresses = {address for _, address in keys}
-        rows = session.execute(
-            _RECENT_SENDS, {"b_addresses": list(addresses), "b_since": since}
-        ).all()
-        times: dict[tuple[str, str], list[datetime]] = defaultdict(list)
-        for channel, address, sent, claimed in rows:
-            when = sent or claimed
-            if when is not None:
-                times[(channel, address)].append(when)
-        return times
 
     def _build(self, session: Session, taken: Sequence[_Taken], now: datetime) -> list[Claim]:
         """Claims with their messages built (pages of settled incidents are cancelled)."""

@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select, text
 
 from escalation import incidents as incident_rows
 from escalation.models import IncidentLog
-from paging import actions, intake
+from paging import actions, intake, sent_lately
 from paging.channels.base import Outcome, Outgoing, SendResult
 from paging.channels.log import LogChannel
 from paging.dispatch import RECHECK_AFTER, Claim, Dispatcher
@@ -301,6 +301,6 @@ def test_what_went_to_a_number_lately_counts_sends_in_the_window_and_sends_under
         row(4, sending, claimed_at=T0 - 2 * window)  # a lease long lapsed
         row(5, sent, sent_at=T0 - window / 2, bundled_into=carrier.id)  # the same message
         row(6, sent, sent_at=T0 - window / 8, address="+12015559999")  # another number
-        recent = dispatcher._recent_sends(session, [("sms", address)], T0)
+        recent = sent_lately.sends_since(session, [("sms", address)], T0 - window)
     found = {key: sorted(times) for key, times in recent.items()}
     assert found == {("sms", address): [T0 - window / 2, T0 - window / 4]}
