@@ -326,6 +326,20 @@ def act_by_key(
     return Outcome(dedup_key, incident, created=False, changed=changed)
 
 
+def _repeat_key(event: Event) -> str | None:
+    """The dedup key of a trigger that may repeat an open alert (None: it cannot)."""
+    return event.dedup_key if event.action == "trigger" else None
+
+
+def may_repeat(event: Event) -> bool:
+    """Whether the event can be a repeat of an open alert (a trigger with a dedup key)."""
+    return _repeat_key(event) is not None
+
+
+def _counted(dedup_key: str) -> Outcome:
+    return Outcome(dedup_key, None, created=False, changed=True)
+
+
 def repeat(connection: Connection, event: Event, now: datetime) -> Outcome | None:
     """Count a trigger that repeats an open alert (most events); None when it does not
     (nothing open with its key, no key, not a trigger): :func:`handle` it then.
@@ -333,26 +347,22 @@ def repeat(connection: Connection, event: Event, now: datetime) -> Outcome | Non
     Runs on a bare connection, one statement on PostgreSQL, so it can be a short unit of work
     of its own, ahead of the ORM (``store.db.Database.single_statement``).
     """
-    if event.action != "trigger" or event.dedup_key is None:
+    key = _repeat_key(event)
+    if key is None:
         return None
-    repeated = intake.repeat_by_key(connection, event.routing_key, event.dedup_key, event.api, now)
-    if repeated is None:
-        return None
-    return Outcome(event.dedup_key, None, created=False, changed=True)
+    counted = intake.repeat_by_key(connection, event.routing_key, key, event.api, now)
+    return None if counted is None else _counted(key)
 
 
 async def repeat_async(
     connection: AsyncConnection[Any], event: Event, now: datetime
 ) -> Outcome | None:
     """:func:`repeat` on PostgreSQL, on an async connection in autocommit (the event loop's)."""
-    if event.action != "trigger" or event.dedup_key is None:
+    key = _repeat_key(event)
+    if key is None:
         return None
-    repeated = await intake.repeat_by_key_async(
-        connection, event.routing_key, event.dedup_key, event.api, now
-    )
-    if repeated is None:
-        return None
-    return Outcome(event.dedup_key, None, created=False, changed=True)
+    counted = await intake.repeat_by_key_async(connection, event.routing_key, key, event.api, now)
+    return None if counted is None else _counted(key)
 
 
 def handle(session: Session, event: Event, now: datetime, *, repeat_tried: bool = False) -> Outcome:

@@ -186,7 +186,7 @@ def _apply(
     statement on PostgreSQL, with no ORM session and no BEGIN/COMMIT round trips (unless
     ``repeat_tried``: the event loop tried it already, see :func:`_ingest`).
     """
-    if event.action == "trigger" and event.dedup_key is not None and not repeat_tried:
+    if events.may_repeat(event) and not repeat_tried:
         with database.single_statement() as connection:
             repeated = events.repeat(connection, event, now)
         if repeated is not None:
@@ -238,7 +238,7 @@ async def _ingest(
     now = now_of(state)
     repeat_tried = False
     pool: AsyncConnectionPool[Any] | None = getattr(state, "events_loop_pool", None)
-    if pool is not None and event.action == "trigger" and event.dedup_key is not None:
+    if pool is not None and events.may_repeat(event):
         async with pool.connection() as connection:
             repeated = await events.repeat_async(connection, event, now)
         if repeated is not None:
