@@ -30,7 +30,7 @@ from paging.channels.log import LogChannel
 from paging.dispatch import Dispatcher
 from paging.models import Notification, NotificationStatus
 from store.base import utcnow
-from store.db import Database
+from store.db import Database, conninfo
 from store.settings import Settings
 
 log = logging.getLogger("watchbill.engine")
@@ -200,8 +200,7 @@ class Engine:
     def _listen(self) -> None:
         import psycopg
 
-        url = self.database.engine.url.set(drivername="postgresql")
-        dsn = url.render_as_string(hide_password=False)
+        dsn = conninfo(self.database.engine.url)
         while not self._stopping.is_set():
             try:
                 with psycopg.connect(dsn, autocommit=True) as connection:

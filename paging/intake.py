@@ -183,10 +183,14 @@ class Repeat:
     trigger_count: int
 
 
+def _repeat_params(service: str, dedup_key: str, now: datetime, *, by_key: bool) -> dict[str, Any]:
+    return {"b_key": dedup_key, "b_now": now, ("b_routing" if by_key else "b_service"): service}
+
+
 def _repeat(
     connection: Connection, service: str, dedup_key: str, via: str, now: datetime, *, by_key: bool
 ) -> Repeat | None:
-    params = {"b_key": dedup_key, "b_now": now, ("b_routing" if by_key else "b_service"): service}
+    params = _repeat_params(service, dedup_key, now, by_key=by_key)
     if connection.dialect.name == "postgresql":
         params["b_before"] = _repeat_before(via)
         statement = _COUNT_AND_LOG_BY_KEY if by_key else _COUNT_AND_LOG
@@ -242,12 +246,8 @@ async def repeat_by_key_async(
 ) -> Repeat | None:
     """:func:`repeat_by_key` on PostgreSQL, on an async connection in autocommit (the events
     API runs it in the event loop): the same statement, its own unit of work."""
-    params = {
-        "b_routing": routing_key,
-        "b_key": dedup_key,
-        "b_now": now,
-        "b_before": _repeat_before(via),
-    }
+    params = _repeat_params(routing_key, dedup_key, now, by_key=True)
+    params["b_before"] = _repeat_before(via)
     counted = await _ASYNC_COUNT_AND_LOG_BY_KEY.first(connection, params)
     return None if counted is None else Repeat(counted[0], counted[1])
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -87,6 +87,12 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     # IMMEDIATE takes the write lock at the start, so two writers queue on busy_timeout
     # instead of failing with "database is locked" on upgrade from a read transaction.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def conninfo(url: str | URL) -> str:
+    """libpq's connection string for a SQLAlchemy ``postgresql+psycopg://`` URL (for psycopg's
+    own connections: the engine's LISTEN, the events API's async pool)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -22,11 +22,10 @@ from typing import Any, cast
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
-from sqlalchemy.engine import make_url
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from store.db import IDLE_PING_SECONDS
+from store.db import IDLE_PING_SECONDS, conninfo
 
 #: The pool's connections' ``application_name`` (seen in ``pg_stat_activity``).
 APPLICATION_NAME = "watchbill-events-loop"
@@ -63,11 +62,6 @@ class AsyncStatement:
         cursor = await connection.execute(self.sql, params, prepare=True)
         row: tuple[Any, ...] | None = await cursor.fetchone()
         return row
-
-
-def conninfo(url: str) -> str:
-    """libpq's connection string for a SQLAlchemy ``postgresql+psycopg://`` URL."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def async_pool(
