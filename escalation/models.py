@@ -133,6 +133,7 @@ class Incident(IdMixin, CreatedMixin, Base):
         Index("ix_incidents_next_escalation_at", "next_escalation_at"),
         Index("ix_incidents_ack_timeout_at", "ack_timeout_at"),
         Index("ix_incidents_auto_resolve_at", "auto_resolve_at"),
+        Index("ix_incidents_unrouted_at", "unrouted_at"),
     )
 
     service_id: Mapped[str] = mapped_column(
@@ -164,6 +165,8 @@ class Incident(IdMixin, CreatedMixin, Base):
     next_escalation_at: Mapped[datetime | None]
     ack_timeout_at: Mapped[datetime | None]
     auto_resolve_at: Mapped[datetime | None]
+    #: When a pass of the policy first reached nobody (log entry ``unrouted``); never cleared.
+    unrouted_at: Mapped[datetime | None]
 
 
 class IncidentLog(Base):

@@ -6,7 +6,18 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, CreatedMixin, IdMixin, utcnow
@@ -35,13 +46,22 @@ FINAL = frozenset(
 class Notification(IdMixin, CreatedMixin, Base):
     """One message to one person through one contact method.
 
-    Pages are keyed by (incident, epoch, loop, tier, person, rule): the unique key makes it
-    impossible to enqueue a step twice, whatever crashes or how many engines run.
+    Pages are keyed by (incident, epoch, loop, tier, person, rule, repeat): the unique key makes
+    it impossible to enqueue a step twice, whatever crashes or how many engines run.
     """
 
     __tablename__ = "notifications"
     __table_args__ = (
-        UniqueConstraint("incident_id", "epoch", "loop", "tier", "user_id", "rule_id"),
+        UniqueConstraint(
+            "incident_id",
+            "epoch",
+            "loop",
+            "tier",
+            "user_id",
+            "rule_id",
+            "repeat",
+            name="uq_notifications_step",
+        ),
         Index("ix_notifications_due", "status", "send_at"),
         # What went to a number lately (bundling looks on every pass): a range of this index,
         # not every page the number ever had.
@@ -56,7 +76,9 @@ class Notification(IdMixin, CreatedMixin, Base):
     loop: Mapped[int | None] = mapped_column(Integer)
     tier: Mapped[int | None] = mapped_column(Integer)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    rule_id: Mapped[str | None] = mapped_column(String(32))
+    rule_id: Mapped[str | None] = mapped_column(String(64))
+    #: 0 for a rule's first page, then 1, 2 ... for its repeats (``repeat_every_seconds``).
+    repeat: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     contact_method_id: Mapped[str | None] = mapped_column(
         ForeignKey("contact_methods.id", ondelete="SET NULL"), index=True
     )
@@ -80,3 +102,7 @@ class Notification(IdMixin, CreatedMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set when this row went out inside another row's bundled message.
     bundled_into: Mapped[str | None] = mapped_column(String(32))
+    #: Storm throttling: a pending page held back by it, or a message it sent in a storm
+    #: (a bundle, a release of held pages). After such a message an address gets at most one
+    #: message per bundle interval (``paging.bundling``).
+    throttled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

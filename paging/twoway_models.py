@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, CreatedMixin, IdMixin, utcnow
@@ -17,6 +17,9 @@ class ReplyCode(IdMixin, CreatedMixin, Base):
 
     Active (``released_at`` unset) codes are unique per number, and a number has at most one
     active code per incident, so a code is reused for every page of that incident.
+
+    A bundle's code (``Reply 6a to ack all``) names no incident: ``notification_id`` is the
+    bundled message (its carrier row) and ``incident_ids`` the incidents it lists.
     """
 
     __tablename__ = "reply_codes"
@@ -40,11 +43,15 @@ class ReplyCode(IdMixin, CreatedMixin, Base):
     )
 
     address: Mapped[str] = mapped_column(String(320))
-    incident_id: Mapped[str] = mapped_column(
+    incident_id: Mapped[str | None] = mapped_column(
         ForeignKey("incidents.id", ondelete="CASCADE"), index=True
     )
     code: Mapped[int] = mapped_column(Integer)
     released_at: Mapped[datetime | None]
+    notification_id: Mapped[str | None] = mapped_column(
+        ForeignKey("notifications.id", ondelete="CASCADE"), index=True
+    )
+    incident_ids: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class InboundSms(IdMixin, Base):

@@ -45,6 +45,10 @@ def _enum(e: type[enum.Enum], name: str) -> Enum:
 class User(IdMixin, CreatedMixin, Base):
     __tablename__ = "users"
 
+    @property
+    def active(self) -> bool:
+        return self.deactivated_at is None
+
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320), unique=True)
     time_zone: Mapped[str] = mapped_column(String(64))
@@ -53,6 +57,9 @@ class User(IdMixin, CreatedMixin, Base):
     # Quiet hours (local, in the user's own zone) for low-urgency pages; both or neither.
     quiet_start: Mapped[str | None] = mapped_column(String(5))
     quiet_end: Mapped[str | None] = mapped_column(String(5))
+    # Set when the user was deactivated (``DELETE /users/{id}``): the row stays so that the
+    # past keeps their name, but they can no longer sign in, use a token or be paged.
+    deactivated_at: Mapped[datetime | None]
 
     contact_methods: Mapped[list[ContactMethod]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="ContactMethod.created_at"
@@ -116,3 +123,7 @@ class NotificationRule(IdMixin, CreatedMixin, Base):
     )
     delay_seconds: Mapped[int] = mapped_column(Integer)
     urgency: Mapped[Urgency] = mapped_column(_enum(Urgency, "urgency"), default=Urgency.high)
+    #: Try again every ``repeat_every_seconds``, ``repeat_times`` more times, until the incident
+    #: is acknowledged or resolved (each repeat is an outbox row of its own).
+    repeat_every_seconds: Mapped[int | None] = mapped_column(Integer)
+    repeat_times: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
