@@ -23,7 +23,7 @@ from dateutil.rrule import DAILY, rrule
 from schedules.model import Restriction
 from schedules.wallclock import to_instant, to_wall
 
-__all__ = ["Interval", "Piece", "clip_pieces", "covers", "merge_intervals", "windows"]
+__all__ = ["Interval", "Piece", "clip_pieces", "merge_intervals", "windows"]
 
 Interval = tuple[datetime, datetime]
 #: ``(start, end, user_id)``: the internal, allocation-light form of a shift.
@@ -89,22 +89,6 @@ def windows(
             if start < hi and end > lo:
                 found.append((max(start, lo), min(end, hi)))
     return merge_intervals(found)
-
-
-def covers(restrictions: Sequence[Restriction], tz: ZoneInfo, at: datetime) -> bool:
-    """Whether instant ``at`` lies inside some window (True without restrictions)."""
-    if not restrictions:
-        return True
-    today = to_wall(at, tz).date()
-    for restriction in restrictions:
-        for offset in (-2, -1, 0, 1):
-            day = today + offset * _DAY
-            if restriction.days is not None and day.weekday() not in restriction.days:
-                continue
-            start, end = _window(restriction, day, tz)
-            if start <= at < end:
-                return True
-    return False
 
 
 def clip_pieces(pieces: Sequence[Piece], allowed: Sequence[Interval]) -> list[Piece]:

@@ -27,14 +27,13 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from schedules.model import Layer, LayerVersion, Rotation
-from schedules.restrictions import Piece, clip_pieces, covers, windows
+from schedules.restrictions import Piece, clip_pieces, windows
 from schedules.wallclock import to_instant, to_wall
 
 __all__ = [
     "Grid",
     "holder",
     "layer_pieces",
-    "layer_user_at",
     "version_bounds",
     "version_index_at",
 ]
@@ -149,19 +148,3 @@ def layer_pieces(layer: Layer, tz: ZoneInfo, lo: datetime, hi: datetime) -> list
         if start < end:
             pieces.extend(_version_pieces(version, tz, start, end))
     return _merge_same_user(pieces)
-
-
-def layer_user_at(layer: Layer, tz: ZoneInfo, at: datetime) -> str | None:
-    """Who ``layer`` alone puts on call at instant ``at`` (point lookup, O(1))."""
-    i = version_index_at(layer, at)
-    if i is None:
-        return None
-    version = layer.versions[i]
-    if at < version.start or (version.end is not None and at >= version.end):
-        return None
-    if not covers(version.restrictions, tz, at):
-        return None
-    hold = version.holdover
-    if hold is not None and at < hold.until:
-        return hold.user_id
-    return holder(version, Grid(version.rotation, tz).slot_at(at))

@@ -42,7 +42,7 @@ from schedules.model import (
     require_aware,
 )
 from schedules.restrictions import Piece
-from schedules.rotation import layer_pieces, layer_user_at
+from schedules.rotation import layer_pieces
 
 __all__ = [
     "EXTENT_CAP",
@@ -250,26 +250,19 @@ def _layer_fetch(ctx: _Context, index: int) -> _Fetch:
 
 
 def on_call_user(schedule: Schedule, at: datetime) -> str | None:
-    """Who is on call at instant ``at`` (point lookup; no timeline is built)."""
-    at = _utc(at, "at")
-    with _in_range():
-        ctx = _Context(schedule)
-        for start, end, user, _ in reversed(ctx.overrides):
-            if start <= at < end:
-                return user
-        for layer in reversed(schedule.layers):
-            holder = layer_user_at(layer, ctx.tz, at)
-            if holder is not None:
-                return holder
-    return None
+    """Who is on call at instant ``at``: :func:`on_call` without the shift's extent."""
+    found = on_call(schedule, at, whole=False)
+    return None if found is None else found.user_id
 
 
-def on_call(schedule: Schedule, at: datetime) -> Shift | None:
-    """The final shift containing ``at`` (whole, as in overflow mode), or ``None``.
+def on_call(schedule: Schedule, at: datetime, *, whole: bool = True) -> Shift | None:
+    """The final shift containing ``at``, or ``None``: the one answer to "who is on call".
 
-    Agrees with :func:`timeline`: ``on_call(s, t)`` is the final piece whose
-    ``[start, end)`` contains ``t``.  Cost depends on the shift's length (capped
-    at :data:`EXTENT_CAP` each way), never on the rotation's age.
+    The same layering as :func:`timeline` (the engine's schedule targets, ``/oncall``,
+    ``/timeline`` and the calendar feeds all come through here). With ``whole`` the shift is
+    whole, as in overflow mode (cost depends on the shift's length, capped at
+    :data:`EXTENT_CAP` each way, never on the rotation's age); without it, the piece only
+    spans ``at`` (a point lookup: who, from which layer or override).
     """
     at = _utc(at, "at")
     with _in_range():
@@ -277,6 +270,8 @@ def on_call(schedule: Schedule, at: datetime) -> Shift | None:
         here = ctx.segments(at, at + _TICK)[0]
         if isinstance(here, Gap):
             return None
+        if not whole:
+            return here
         key = _key(here)
 
         def same(s: Segment) -> bool:

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from schedules.model import Restriction, ScheduleError
-from schedules.restrictions import covers, windows
+from schedules.restrictions import windows
 from schedules.timeline import timeline
 from tests.schedules.support import (
     DAY,
@@ -88,15 +88,6 @@ def test_window_edges_resolve_like_handoffs_across_dst() -> None:
     nights = Restriction(time(20, 0), time(8, 0))
     across = windows([nights], tz, local(NY, 2024, 3, 9, 12), local(NY, 2024, 3, 10, 12))
     assert [hours_between(s, e) for s, e in across] == [11]
-
-
-def test_covers_agrees_with_windows_at_edges() -> None:
-    tz = ZoneInfo(NY)
-    nights = Restriction.parse("20:00", "08:00", ["fri"])
-    assert covers([nights], tz, local(NY, 2024, 6, 7, 20))
-    assert covers([nights], tz, local(NY, 2024, 6, 8, 7, 59))
-    assert not covers([nights], tz, local(NY, 2024, 6, 8, 8))
-    assert not covers([nights], tz, local(NY, 2024, 6, 8, 20))
 
 
 def test_weekly_follow_the_sun_with_three_eight_hour_layers() -> None:

@@ -137,9 +137,8 @@ def test_timeline_and_oncall_match_the_pure_core(api: Api, database: Database) -
             [] if expected_user is None else [expected_user]
         )
         with database.transaction() as session:
-            assert service.on_call_user_ids(session, sid, instant) == (
-                [] if expected_user is None else [expected_user]
-            )
+            point = service.on_call_shift(session, sid, instant, whole=False)
+            assert (point.user_id if point else None) == expected_user
         if answer["shift"] is not None:
             assert at(answer["shift"]["start"]) <= instant < at(answer["shift"]["end"])
 
