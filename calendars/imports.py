@@ -262,6 +262,7 @@ def apply_calendar(session: Session, imp: CalendarImport, data: bytes, now: date
                     user_id=want.user_id,
                     start=start,
                     end=want.end,
+                    now=now,
                 )
         except DomainError as exc:
             problems.append(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from people.access import has_team_role
 from people.models import TeamRole
 from schedules.models import Schedule, ScheduleOverride
-from schedules.service import can_edit, check_users, get_schedule
+from schedules.service import SKEW, can_edit, check_users, get_schedule
 from store import audit
 from store.audit import Actor
 from store.errors import Conflict, Forbidden, Invalid, NotFound
@@ -90,14 +90,22 @@ def create_override(
     user_id: str,
     start: datetime,
     end: datetime,
+    now: datetime,
 ) -> ScheduleOverride:
     """Put ``user_id`` on call over ``[start, end)``; the newest override wins where they meet.
 
-    The same person may not have two overlapping overrides in one schedule (422 ``start``).
+    An override never starts in the past (422 ``start``; :data:`SKEW` of grace for clock
+    differences): the past is kept, as for edits. The same person may not have two
+    overlapping overrides in one schedule (422 ``start``).
     """
     schedule = get_schedule(session, schedule_id, for_update=True)
     _require_writer(session, actor, schedule, user_id, "create overrides for others")
     check_users(session, {user_id: "user_id"})
+    if start < now - SKEW:
+        raise Invalid(
+            "start",
+            "must not be in the past (the past is kept); start an override now or later",
+        )
     if end <= start:
         raise Invalid("end", "must be after start")
     clash = session.scalar(

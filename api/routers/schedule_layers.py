@@ -128,11 +128,18 @@ def layer_versions(
 
 @router.post("/schedules/{schedule_id}/overrides", status_code=201, summary="Create an override")
 def create_override(
-    schedule_id: str, body: OverrideIn, session: SessionDep, actor: CurrentActor
+    schedule_id: str, body: OverrideIn, session: SessionDep, actor: CurrentActor, now: NowDep
 ) -> OverrideOut:
-    """Put `user_id` on call over [`start`, `end`). A team responder may put themself on call."""
+    """Put `user_id` on call over [`start`, `end`). A team responder may put themself on call.
+    A `start` in the past is 422 (a minute of grace for clock differences)."""
     override = overrides.create_override(
-        session, actor, schedule_id, user_id=body.user_id, start=body.start, end=body.end
+        session,
+        actor,
+        schedule_id,
+        user_id=body.user_id,
+        start=body.start,
+        end=body.end,
+        now=now,
     )
     return override_out(override)
 

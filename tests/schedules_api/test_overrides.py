@@ -74,10 +74,12 @@ def test_deleting_a_future_override_removes_it(api: Api) -> None:
 
 def test_deleting_a_started_override_truncates_it_and_keeps_the_past(api: Api) -> None:
     sid, (ada, _bob, cat) = _schedule(api)
+    api.clock.now = datetime(2024, 3, 5, 6, tzinfo=UTC)
     created = api.post(
         f"/schedules/{sid}/overrides",
         {"user_id": cat, "start": "2024-03-05T06:00:00Z", "end": "2024-03-06T06:00:00Z"},
     )
+    api.clock.now = datetime(2024, 3, 5, 12, tzinfo=UTC)
     window: dict[str, Any] = {"since": "2024-03-05T00:00:00Z", "until": "2024-03-05T12:00:00Z"}
     past = api.get(f"/schedules/{sid}/timeline", **window)
     cut = api.call("DELETE", f"/schedules/{sid}/overrides/{created['id']}", 200)
@@ -103,3 +105,39 @@ def test_override_of_another_schedule_is_not_found(api: Api) -> None:
     )
     api.get(f"/schedules/{other}/overrides/{created['id']}", status=404)
     api.call("DELETE", f"/schedules/{other}/overrides/{created['id']}", 404)
+
+
+def test_an_override_in_the_past_is_refused_naming_start_and_the_past_stays(api: Api) -> None:
+    sid, (_ada, bob, cat) = _schedule(api)  # now: 2024-03-05 12:00 UTC
+    path = f"/schedules/{sid}/overrides"
+    yesterday = {"since": "2024-03-04T00:00:00Z", "until": "2024-03-05T00:00:00Z"}
+    before = api.client.get(
+        f"/api/v1/schedules/{sid}/timeline", params=yesterday, headers=api.headers
+    ).content
+    refused = api.post(
+        path,
+        {"user_id": cat, "start": "2024-03-04T06:00:00Z", "end": "2024-03-04T18:00:00Z"},
+        status=422,
+    )
+    assert refused["errors"][0]["field"] == "start"
+    assert "past" in refused["detail"]
+    # Even one that runs on into the future: it would rewrite the part already gone.
+    api.post(
+        path,
+        {"user_id": cat, "start": "2024-03-05T11:58:00Z", "end": "2024-03-05T18:00:00Z"},
+        status=422,
+    )
+    after = api.client.get(
+        f"/api/v1/schedules/{sid}/timeline", params=yesterday, headers=api.headers
+    ).content
+    assert after == before
+    assert api.get(f"/schedules/{sid}/oncall", at="2024-03-04T07:00:00Z")["users"][0]["id"] != cat
+    assert api.get(f"/schedules/{sid}/overrides")["items"] == []
+
+    # A minute of grace for clock differences; now and later as before.
+    skewed = api.post(
+        path, {"user_id": cat, "start": "2024-03-05T11:59:10Z", "end": "2024-03-05T13:00:00Z"}
+    )
+    assert skewed["start"] == "2024-03-05T11:59:10Z"
+    api.post(path, {"user_id": bob, "start": "2024-03-05T12:00:00Z", "end": "2024-03-05T12:30:00Z"})
+    api.post(path, {"user_id": bob, "start": "2024-03-09T00:00:00Z", "end": "2024-03-10T00:00:00Z"})

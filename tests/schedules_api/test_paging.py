@@ -55,7 +55,7 @@ def test_a_schedule_target_pages_whoever_is_on_call_at_that_moment(engine: Pagin
         f"/schedules/{schedule['id']}/overrides",
         {
             "user_id": cat.id,
-            "start": (now - timedelta(minutes=1)).isoformat(),
+            "start": (now - timedelta(seconds=10)).isoformat(),
             "end": (now + timedelta(hours=1)).isoformat(),
         },
     )
