@@ -37,7 +37,7 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = dict(exc.extra)
         if isinstance(exc, Invalid):
             extra["errors"] = [{"field": exc.field, "message": exc.message}]
         return problem(exc.status, exc.detail, title=exc.title, **extra)

@@ -19,7 +19,8 @@ from escalation.models import (
     new_integration_key,
 )
 from people.access import require_team_role
-from people.models import Team, TeamRole, User
+from people.models import Team, TeamRole
+from people.service import require_active
 from schedules.models import Schedule
 from store import audit
 from store.audit import Actor
@@ -65,9 +66,11 @@ def _validate_tiers(session: Session, tiers: Sequence[TierInput]) -> None:
         if not tier.targets:
             raise Invalid(f"tiers.{i}.targets", "a tier needs at least one target")
         for j, (kind, target_id) in enumerate(tier.targets):
-            model = User if kind is TargetType.user else Schedule
-            if session.get(model, target_id) is None:
-                raise Invalid(f"tiers.{i}.targets.{j}.id", f"no {kind.value} {target_id!r}")
+            field = f"tiers.{i}.targets.{j}.id"
+            if kind is TargetType.user:
+                require_active(session, {target_id: field})
+            elif session.get(Schedule, target_id) is None:
+                raise Invalid(field, f"no {kind.value} {target_id!r}")
 
 
 def _build_tiers(tiers: Sequence[TierInput]) -> list[EscalationTier]:

@@ -19,7 +19,8 @@ from escalation.models import Incident, IncidentStatus
 from paging import escalate, wake
 from paging.models import Notification
 from people.access import has_team_role
-from people.models import TeamRole
+from people.models import TeamRole, User
+from people.service import is_active
 from store.audit import Actor
 from store.errors import Conflict, Forbidden
 
@@ -48,7 +49,10 @@ def was_paged(session: Session, incident_id: str, user_id: str) -> bool:
 
 
 def may_act(session: Session, actor: Actor, incident: Incident) -> bool:
-    """Admins; managers and responders of the service's team; anyone paged for it."""
+    """Admins; managers and responders of the service's team; anyone paged for it. Never a
+    deactivated user (an SMS from their number, a key on a call, a link in their mail)."""
+    if actor.user_id is not None and not is_active(session.get(User, actor.user_id)):
+        return False
     if actor.is_admin:
         return True
     service = incident_rows.service_of(session, incident)

@@ -29,6 +29,7 @@ from paging.channels.base import Channel, Outcome, Outgoing, SendResult
 from paging.models import Notification, NotificationStatus
 from paging.recording import Recorder
 from people.models import User
+from people.service import is_active
 from store.db import Database
 from store.settings import Settings
 
@@ -270,12 +271,16 @@ class Dispatcher:
     def _message(
         self, session: Session, carrier_id: str, rows: Sequence[Notification]
     ) -> tuple[Outgoing, list[Notification]] | None:
-        """The message for rows held under the row lock; None when none is still wanted."""
+        """The message for rows held under the row lock; None when none is still wanted (the
+        incident was settled, or the person deactivated, meanwhile)."""
         live = []
         for row in rows:
             incident = session.get(Incident, row.incident_id) if row.incident_id else None
+            person = session.get(User, row.user_id)
             if row.kind == "page" and (
-                incident is None or incident.status is not IncidentStatus.triggered
+                incident is None
+                or incident.status is not IncidentStatus.triggered
+                or not is_active(person)
             ):
                 row.status = NotificationStatus.cancelled
                 row.lease_until = None

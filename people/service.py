@@ -83,11 +83,42 @@ def update_user(session: Session, actor: Actor, user_id: str, changes: dict[str,
     return user
 
 
-def delete_user(session: Session, actor: Actor, user_id: str) -> None:
-    require_admin(actor, "delete users")
+def is_active(user: User | None) -> bool:
+    """Whether the user exists and is not deactivated (may act, may be paged)."""
+    return user is not None and user.deactivated_at is None
+
+
+def may_sign_in(user: User | None) -> bool:
+    """Whether this user may sign in (web UI) or authenticate (API token): a deactivated user
+    may not. Every sign-in and authentication path asks this."""
+    return is_active(user)
+
+
+def deactivate_user(session: Session, actor: Actor, user_id: str, now: datetime) -> User:
+    """Deactivate a user: the row stays (the past keeps their name) but they can no longer
+    sign in, use their tokens or be paged. Whether anything still needs them is the caller's
+    question (``escalation.commitments``). Deactivating twice changes nothing."""
+    require_admin(actor, "deactivate users")
     user = get_user(session, user_id)
-    audit.record(session, actor, "delete", user, audit.snapshot(user), after=None)
-    session.delete(user)
+    if user.deactivated_at is not None:
+        return user
+    before = audit.snapshot(user)
+    user.deactivated_at = now
+    audit.record(session, actor, "deactivate", user, before)
+    return user
+
+
+def require_active(session: Session, user_ids: dict[str, str]) -> None:
+    """``user_ids`` maps user id → the field naming it: unknown or deactivated ones are 422."""
+    if not user_ids:
+        return
+    rows = session.execute(select(User.id, User.deactivated_at).where(User.id.in_(list(user_ids))))
+    found = {user_id: deactivated for user_id, deactivated in rows}
+    for user_id, field in user_ids.items():
+        if user_id not in found:
+            raise Invalid(field, f"no user {user_id!r}")
+        if found[user_id] is not None:
+            raise Invalid(field, f"user {user_id!r} is deactivated")
 
 
 def rotate_user_feed(session: Session, actor: Actor, user_id: str) -> User:
@@ -218,7 +249,7 @@ def authenticate(session: Session, secret: str) -> Actor | None:
     if token.user_id is None:
         return Actor(user_id=None, is_admin=True, label=f"token:{token.name}")
     user = session.get(User, token.user_id)
-    if user is None:
+    if user is None or not may_sign_in(user):
         return None
     is_admin = token.is_admin or user.role == UserRole.admin
     return Actor(user_id=user.id, is_admin=is_admin, label=f"user:{user.email}")

@@ -8,7 +8,6 @@ Overrides live in :mod:`schedules.overrides`.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,12 +18,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from people.access import has_team_role, require_team_role
 from people.models import Team, TeamRole, User, new_feed_token
+from people.service import require_active
 from schedules import model, rows
 from schedules.layering import apply_layers, new_layer
 from schedules.model import ScheduleError, Shift, Timeline, WindowTooLargeError, load_zone
 from schedules.models import LayerVersionRow, Schedule, ScheduleLayer, ScheduleOverride
 from schedules.specs import LayerSpec
-from schedules.timeline import EXTENT_CAP, next_shift, on_call, on_call_user, timeline
+from schedules.timeline import EXTENT_CAP, next_shift, on_call, timeline
 from store import audit
 from store.audit import Actor
 from store.errors import Conflict, Invalid, NotFound
@@ -41,7 +41,6 @@ __all__ = [
     "load_schedule",
     "next_shift_for_user",
     "on_call_shift",
-    "on_call_user_ids",
     "require_editor",
     "rotate_feed_token",
     "schedule_by_feed_token",
@@ -50,8 +49,6 @@ __all__ = [
     "snapshot",
     "update_schedule",
 ]
-
-log = logging.getLogger("watchbill.schedules")
 
 EDITORS = (TeamRole.manager,)
 #: How far ``effective_from`` may lie before now (clock skew); it is then moved up to now.
@@ -134,25 +131,22 @@ def schedule_timeline(
         raise Invalid("since", str(exc)) from exc
 
 
-def on_call_shift(session: Session, schedule_id: str, at: datetime) -> Shift | None:
-    """The final shift running at ``at`` (whole), or None when nobody is on call."""
-    pure = load_schedule(session, schedule_id, around=(at - EXTENT_CAP, at + EXTENT_CAP))
+def on_call_shift(
+    session: Session, schedule_id: str, at: datetime, *, whole: bool = True
+) -> Shift | None:
+    """Who is on call at ``at``: the final shift running then, or None when nobody is.
+
+    The one answer for ``/oncall`` (``whole``: the shift's full extent) and the engine's
+    schedule targets (``whole=False``: just the person, and which layer or override), through
+    the same layering as :func:`schedule_timeline` and the calendar feeds. 404 for an unknown
+    schedule; 422 (``at``) for an instant outside the supported range.
+    """
+    reach = EXTENT_CAP if whole else timedelta(0)
+    pure = load_schedule(session, schedule_id, around=(at - reach, at + reach))
     try:
-        return on_call(pure, at)
+        return on_call(pure, at, whole=whole)
     except ScheduleError as exc:
         raise Invalid("at", str(exc)) from exc
-
-
-def on_call_user_ids(session: Session, schedule_id: str, at: datetime) -> list[str]:
-    """Who is on call in the schedule at ``at`` (at most one person; [] if none or no schedule)."""
-    if session.get(Schedule, schedule_id) is None:
-        return []
-    try:
-        user = on_call_user(load_schedule(session, schedule_id, around=(at, at)), at)
-    except ScheduleError:
-        log.exception("schedule %s cannot say who is on call at %s", schedule_id, at)
-        return []
-    return [] if user is None else [user]
 
 
 def schedule_ids_for_user(session: Session, user_id: str) -> list[str]:
@@ -251,13 +245,8 @@ def _check_zone(time_zone: str) -> None:
 
 
 def check_users(session: Session, user_ids: dict[str, str]) -> None:
-    """``user_ids`` maps user id → field naming it; unknown ones are 422."""
-    if not user_ids:
-        return
-    known = set(session.scalars(select(User.id).where(User.id.in_(list(user_ids)))))
-    for user_id, field in user_ids.items():
-        if user_id not in known:
-            raise Invalid(field, f"no user {user_id!r}")
+    """``user_ids`` maps user id → field naming it; unknown or deactivated ones are 422."""
+    require_active(session, user_ids)
 
 
 def _spec_users(specs: Sequence[LayerSpec]) -> dict[str, str]:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
+        #: More members of the problem+json answer (RFC 9457 extensions), e.g. ``references``.
+        self.extra = extra
 
 
 class NotFound(DomainError):

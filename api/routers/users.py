@@ -18,6 +18,7 @@ from api.schemas.people import (
     UserPatch,
     VerifyIn,
 )
+from escalation import commitments
 from paging import contact_notices
 from people import contacts
 from people import service as people
@@ -41,6 +42,8 @@ def user_out(settings: Settings, user: User) -> UserOut:
         ical_url=ical,
         webcal_url=urls.webcal(ical),
         created_at=user.created_at,
+        active=user.deactivated_at is None,
+        deactivated_at=user.deactivated_at,
     )
 
 
@@ -83,9 +86,17 @@ def update_user(
     return user_out(settings, user)
 
 
-@router.delete("/users/{user_id}", status_code=204, summary="Delete a user (admin)")
-def delete_user(user_id: str, session: SessionDep, actor: CurrentActor) -> Response:
-    people.delete_user(session, actor, user_id)
+@router.delete(
+    "/users/{user_id}",
+    status_code=204,
+    summary="Deactivate a user (admin)",
+    responses={409: {"description": "rotations, overrides or escalation targets need them"}},
+)
+def delete_user(user_id: str, session: SessionDep, actor: CurrentActor, now: NowDep) -> Response:
+    """Deactivate the user: they can no longer sign in, use a token or be paged, and the past
+    keeps their name. Refused (409, with ``references``) while a current or future rotation,
+    override or escalation target still needs them: replace them there first."""
+    commitments.deactivate_user(session, actor, user_id, now)
     return Response(status_code=204)
 
 

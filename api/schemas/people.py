@@ -49,6 +49,8 @@ class UserOut(BaseModel):
     ical_url: str
     webcal_url: str
     created_at: datetime
+    active: bool = Field(True, description="false once deactivated (DELETE /users/{id})")
+    deactivated_at: datetime | None = None
 
 
 class UserRef(BaseModel):
