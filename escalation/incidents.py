@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentLog, IncidentStatus, Service
@@ -50,10 +50,17 @@ def list_incidents(
     service_id: str | None,
     cursor: str | None,
     limit: int,
+    unrouted: bool | None = None,
 ) -> Page[Incident]:
+    """Incidents, newest first; ``unrouted``: only those a pass of whose policy reached nobody
+    (True), or only the others (False)."""
     stmt = select(Incident)
     if status is not None:
         stmt = stmt.where(Incident.status == status)
+    if unrouted is not None:
+        stmt = stmt.where(
+            Incident.unrouted_at.is_not(None) if unrouted else Incident.unrouted_at.is_(None)
+        )
     if service_id is not None:
         stmt = stmt.where(Incident.service_id == service_id)
     return paginate(
@@ -76,3 +83,11 @@ def service_of(session: Session, incident: Incident) -> Service:
     service = session.get(Service, incident.service_id)
     assert service is not None  # enforced by the foreign key
     return service
+
+
+def count_unrouted(session: Session) -> int:
+    """How many incidents ever had a pass of their policy that reached nobody."""
+    found = session.scalar(
+        select(func.count()).select_from(Incident).where(Incident.unrouted_at.is_not(None))
+    )
+    return int(found or 0)

@@ -1,18 +1,20 @@
 """Escalation in the database: notify a tier's people, step on when due.
 
-Notifying a tier turns targets into people (a schedule target is whoever is on call in it at
-that moment) and people into outbox rows, one per notification rule for the incident's urgency,
-keyed by (incident, epoch, loop, tier, person, rule) so a step can never be enqueued twice.
+Notifying a tier turns targets into people (``paging.tier_people``: a schedule target is
+whoever is on call in it at that moment) and people into outbox rows, one per notification
+rule for the incident's urgency and per repeat of the rule, keyed by (incident, epoch, loop,
+tier, person, rule, repeat) so a step can never be enqueued twice. Whoever cannot be paged is
+logged with why; a pass of the policy that pages nobody is ``unrouted``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Result, Select, Table, and_, bindparam, select, update
+from sqlalchemy import Table, bindparam, distinct, func, select, update
 from sqlalchemy.orm import Session
 
 from escalation import hours, step
@@ -25,11 +27,11 @@ from escalation.models import (
     IncidentStatus,
     TargetType,
 )
-from paging import wake
+from paging import tier_people, wake
 from paging.models import Notification, NotificationStatus
-from people.models import ContactMethod, ContactType, NotificationRule, Urgency, User
-from schedules import service as schedules
-from schedules.models import Schedule
+from people.models import Urgency
+
+log = logging.getLogger("watchbill.escalation")
 
 _policies = cast(Table, EscalationPolicy.__table__)
 _tiers = cast(Table, EscalationTier.__table__)
@@ -49,19 +51,8 @@ _POLICY = (
 )
 
 
-def _core(
-    session: Session, statement: Select[*tuple[Any, ...]], params: dict[str, Any]
-) -> Result[*tuple[Any, ...]]:
-    """A Core query on the session's connection, past the ORM's execution machinery (these
-    run for every new incident). Pending changes are flushed first, as ``session.execute``
-    would, unless autoflush is off: a batch that reads nothing it left pending."""
-    if session.autoflush:
-        session.flush()
-    return session.connection().execute(statement, params)
-
-
 def load_policy(session: Session, incident: Incident) -> step.Policy:
-    rows = _core(session, _POLICY, {"b_policy": incident.policy_id}).all()
+    rows = tier_people.core(session, _POLICY, {"b_policy": incident.policy_id}).all()
     if not rows:
         raise LookupError(f"escalation policy {incident.policy_id} of incident {incident.id}")
     tiers: dict[int, tuple[int, list[step.Target]]] = {}
@@ -75,122 +66,24 @@ def load_policy(session: Session, incident: Incident) -> step.Policy:
     )
 
 
-_users = cast(Table, User.__table__)
-_rules = cast(Table, NotificationRule.__table__)
-_methods = cast(Table, ContactMethod.__table__)
-_usable = _rules.join(
-    _methods, and_(_methods.c.id == _rules.c.contact_method_id, _methods.c.enabled.is_(True))
-)
-#: People with every notification rule that has an enabled contact method (none: one row of
-#: NULLs), in one query for a whole tier: this too is on the hot path of events in.
-_PEOPLE = (
-    select(_users.c.id, _users.c.name, _users.c.time_zone, _users.c.quiet_start)
-    .add_columns(_users.c.quiet_end, _rules.c.id, _rules.c.delay_seconds, _rules.c.urgency)
-    .add_columns(_methods.c.id, _methods.c.type, _methods.c.address, _methods.c.sms_opted_out)
-    .select_from(_users.outerjoin(_usable, _rules.c.user_id == _users.c.id))
-    .where(_users.c.id.in_(bindparam("b_users", expanding=True)))
-    .order_by(_rules.c.delay_seconds, _rules.c.id)
-)
-
-
-@dataclass(frozen=True)
-class _Person:
-    id: str
-    name: str
-    time_zone: str
-    quiet_start: str | None
-    quiet_end: str | None
-
-
-@dataclass(frozen=True)
-class _Rule:
-    id: str
-    delay_seconds: int
-    urgency: Urgency
-    contact_method_id: str
-    channel: ContactType
-    address: str
-    sms_opted_out: bool
-
-
-def _user_ids(session: Session, incident: Incident, tier: step.Tier, at: datetime) -> list[str]:
-    """The tier's people (schedules: whoever is on call at ``at``), once each, in target order."""
-    user_ids: list[str] = []
-    for target in tier.targets:
-        if target.type == "user":
-            user_ids.append(target.id)
-            continue
-        on_call = schedules.on_call_user_ids(session, target.id, at)
-        if not on_call:
-            schedule = session.get(Schedule, target.id)
-            name = schedule.name if schedule else target.id
-            incident_rows.log(
-                session,
-                incident,
-                "nobody_on_call",
-                f"Nobody is on call in schedule '{name}'",
-                at,
-                schedule_id=target.id,
-            )
-        user_ids.extend(on_call)
-    return list(dict.fromkeys(user_ids))
-
-
-def _for_urgency(rules: list[_Rule], urgency: Urgency) -> list[_Rule]:
-    matching = [r for r in rules if r.urgency == urgency]
-    # A low-urgency incident for someone with only high-urgency rules still reaches them.
-    return matching or (rules if urgency is Urgency.low else [])
-
-
-def _people(
-    session: Session, user_ids: list[str], urgency: Urgency
-) -> list[tuple[_Person, list[_Rule]]]:
-    """The users that exist, in the order given, each with their rules for ``urgency``
-    (usable contact methods only; by delay, then rule id)."""
-    if not user_ids:
-        return []
-    found: dict[str, tuple[_Person, list[_Rule]]] = {}
-    for row in _core(session, _PEOPLE, {"b_users": user_ids}):
-        user_id, name, zone, quiet_start, quiet_end, rule_id, delay, rule_urgency, *method = row
-        _, rules = found.setdefault(
-            user_id, (_Person(user_id, name, zone, quiet_start, quiet_end), [])
-        )
-        if rule_id is not None:
-            rules.append(_Rule(rule_id, delay, rule_urgency, *method))
-    return [
-        (person, _for_urgency(rules, urgency))
-        for person, rules in (found[u] for u in user_ids if u in found)
-    ]
-
-
-def notify_position(
-    session: Session, incident: Incident, policy: step.Policy, at_pos: step.Position, at: datetime
-) -> int:
-    """Enqueue the pages of one tier; returns how many people it reached."""
-    tier = policy.tiers[at_pos.tier]
-    people = _people(session, _user_ids(session, incident, tier, at), incident.urgency)
-    reached: list[str] = []
-    for user, rules in people:
-        if not rules:
-            incident_rows.log(
-                session,
-                incident,
-                "no_notification_rules",
-                f"{user.name} has no notification rules with an enabled contact method",
-                at,
-                user_id=user.id,
-            )
-            continue
-        # Quiet hours (the person's own zone) hold low-urgency pages; high urgency goes through.
-        quiet = None
-        if incident.urgency is Urgency.low:
-            quiet = hours.quiet_hours(user.time_zone, user.quiet_start, user.quiet_end)
-        held: list[datetime] = []
-        for rule in rules:
-            if rule.channel is ContactType.sms and rule.sms_opted_out:
-                continue
-            send_at = hours.quiet_send_at(quiet, at, rule.delay_seconds)
-            if send_at > at + timedelta(seconds=rule.delay_seconds):
+def _enqueue(
+    session: Session,
+    incident: Incident,
+    at_pos: step.Position,
+    person: tier_people.Person,
+    rules: list[tier_people.Rule],
+    at: datetime,
+) -> None:
+    """One outbox row per rule, and per repeat of it (each a step of its own key)."""
+    # Quiet hours (the person's own zone) hold low-urgency pages; high urgency goes through.
+    quiet = None
+    if incident.urgency is Urgency.low:
+        quiet = hours.quiet_hours(person.time_zone, person.quiet_start, person.quiet_end)
+    held: list[datetime] = []
+    for rule in rules:
+        for repeat, offset in enumerate(rule.offsets):
+            send_at = hours.quiet_send_at(quiet, at, offset)
+            if repeat == 0 and send_at > at + timedelta(seconds=offset):
                 held.append(send_at)
             session.add(
                 Notification(
@@ -199,8 +92,9 @@ def notify_position(
                     epoch=incident.epoch,
                     loop=at_pos.loop,
                     tier=at_pos.tier,
-                    user_id=user.id,
+                    user_id=person.id,
                     rule_id=rule.id,
+                    repeat=repeat,
                     contact_method_id=rule.contact_method_id,
                     channel=rule.channel.value,
                     address=rule.address,
@@ -208,34 +102,88 @@ def notify_position(
                     status=NotificationStatus.pending,
                 )
             )
-        if held:
-            until = min(held).astimezone(ZoneInfo(user.time_zone))
-            incident_rows.log(
-                session,
-                incident,
-                "quiet_hours",
-                f"Low-urgency page to {user.name} held for quiet hours until "
-                f"{until:%Y-%m-%d %H:%M} {user.time_zone}",
-                at,
-                user_id=user.id,
-                until=min(held).isoformat(),
-            )
-        reached.append(user.name)
-    label = f"tier {at_pos.tier + 1}" + (f" (loop {at_pos.loop + 1})" if at_pos.loop else "")
-    if reached:
+    if held:
+        until = min(held).astimezone(ZoneInfo(person.time_zone))
+        incident_rows.log(
+            session,
+            incident,
+            "quiet_hours",
+            f"Low-urgency page to {person.name} held for quiet hours until "
+            f"{until:%Y-%m-%d %H:%M} {person.time_zone}",
+            at,
+            user_id=person.id,
+            until=min(held).isoformat(),
+        )
+
+
+def _label(at_pos: step.Position) -> str:
+    return f"tier {at_pos.tier + 1}" + (f" (loop {at_pos.loop + 1})" if at_pos.loop else "")
+
+
+def notify_position(
+    session: Session, incident: Incident, policy: step.Policy, at_pos: step.Position, at: datetime
+) -> int:
+    """Enqueue the pages of one tier; returns how many people it reached. Everyone it names
+    who cannot be paged is logged with why."""
+    found = tier_people.reach(session, policy.tiers[at_pos.tier], incident.urgency, at)
+    for unreached in found.unreached:
+        incident_rows.log(session, incident, unreached.kind, unreached.reason, at, **unreached.data)
+    for person, rules in found.people:
+        _enqueue(session, incident, at_pos, person, rules, at)
+    label = _label(at_pos)
+    if found.people:
+        names = ", ".join(person.name for person, _ in found.people)
         incident_rows.log(
             session,
             incident,
             "notify_tier",
-            f"Notifying {label}: {', '.join(reached)}",
+            f"Notifying {label}: {names}",
             at,
             tier=at_pos.tier + 1,
             loop=at_pos.loop,
         )
     else:
-        incident_rows.log(session, incident, "nobody_to_notify", f"Nobody to notify in {label}", at)
-    wake.request(session)
-    return len(reached)
+        why = "; ".join(u.reason for u in found.unreached) or "it has no targets"
+        incident_rows.log(
+            session,
+            incident,
+            "nobody_to_notify",
+            f"Nobody to notify in {label}: {why}",
+            at,
+            tier=at_pos.tier + 1,
+            loop=at_pos.loop,
+        )
+        log.warning("incident %s: nobody to notify in %s: %s", incident.id, label, why)
+    return len(found.people)
+
+
+def _paged(session: Session, incident: Incident, loop: int | None = None) -> int:
+    """How many people were paged for ``incident`` in this epoch (in one loop of it)."""
+    stmt = select(func.count(distinct(Notification.user_id))).where(
+        Notification.incident_id == incident.id,
+        Notification.epoch == incident.epoch,
+        Notification.kind == "page",
+    )
+    if loop is not None:
+        stmt = stmt.where(Notification.loop == loop)
+    return int(tier_people.core(session, stmt, {}).scalar_one())
+
+
+def _unrouted(session: Session, incident: Incident, loop: int, now: datetime) -> None:
+    """A whole pass of the policy reached nobody: say so loudly (log entry, the incident's
+    ``unrouted_at`` for ``GET /incidents?unrouted=true`` and the metric)."""
+    pass_ = f" (loop {loop + 1})" if loop else ""
+    incident_rows.log(
+        session,
+        incident,
+        "unrouted",
+        f"Nobody was paged: no tier of the escalation policy reached anyone{pass_}",
+        now,
+        loop=loop,
+    )
+    if incident.unrouted_at is None:
+        incident.unrouted_at = now
+    log.error("incident %s is unrouted: a pass of its policy reached nobody", incident.id)
 
 
 def notify_from(
@@ -246,11 +194,20 @@ def notify_from(
     base: datetime,
     now: datetime,
 ) -> None:
-    """Notify ``start``; a tier that reaches nobody escalates on at once (one pass at most)."""
+    """Notify ``start``; a tier that reaches nobody escalates on at once (one pass at most).
+
+    A pass of the policy (a loop) in which nobody was paged is ``unrouted``. The step after
+    a tier that reached nobody comes at once; after a whole pass of nobody, the policy waits
+    the last tier's delay before it tries again (while ``repeat`` loops remain).
+    """
     position = start
+    last = len(policy.tiers) - 1
     for _ in range(len(policy.tiers)):
         incident.loop, incident.tier = position.loop, position.tier
         if notify_position(session, incident, policy, position, now) > 0:
+            break
+        if position.tier == last and not _paged(session, incident, position.loop):
+            _unrouted(session, incident, position.loop, now)
             break
         following = step.next_position(policy, position)
         if following is None:
@@ -267,12 +224,36 @@ def notify_from(
         )
         position = following
     incident.next_escalation_at = step.due_after(policy, position, base)
+    wake.request(session)  # pages are due, and the next step has a time
 
 
 def start(session: Session, incident: Incident, now: datetime) -> None:
     """Begin escalation at tier 1 (a new incident, a policy change)."""
     policy = load_policy(session, incident)
     notify_from(session, incident, policy, step.START, now, now)
+
+
+def _exhausted(session: Session, incident: Incident, now: datetime) -> None:
+    paged = _paged(session, incident)
+    if paged:
+        people = "1 person was" if paged == 1 else f"{paged} people were"
+        incident_rows.log(
+            session,
+            incident,
+            "escalation_exhausted",
+            f"Escalation policy exhausted: every tier and repeat has been tried ({people} "
+            "paged) and nobody acknowledged",
+            now,
+            paged=paged,
+        )
+    else:
+        incident_rows.log(
+            session,
+            incident,
+            "escalation_ended",
+            "Escalation policy ended without paging anyone: no tier reached anyone",
+            now,
+        )
 
 
 def advance(session: Session, incident: Incident, now: datetime, *, forced: bool = False) -> bool:
@@ -283,13 +264,7 @@ def advance(session: Session, incident: Incident, now: datetime, *, forced: bool
     if following is None:
         incident.next_escalation_at = None
         if not forced:
-            incident_rows.log(
-                session,
-                incident,
-                "escalation_exhausted",
-                "Escalation policy exhausted: every tier and repeat has been notified",
-                now,
-            )
+            _exhausted(session, incident, now)
         return False
     base = now if forced else step.step_base(incident.next_escalation_at, now)
     kind = "repeated" if following.loop > here.loop else "escalated"

@@ -40,6 +40,8 @@ def incident_out(incident: Incident, log: list[LogEntryOut] | None = None) -> In
         escalation_tier=incident.tier + 1,
         escalation_loop=incident.loop,
         next_escalation_at=incident.next_escalation_at,
+        unrouted=incident.unrouted_at is not None,
+        unrouted_at=incident.unrouted_at,
         log=log,
     )
 
@@ -83,9 +85,18 @@ def list_incidents(
     page: PageDep,
     status: Annotated[IncidentStatus | None, Query()] = None,
     service_id: Annotated[str | None, Query()] = None,
+    unrouted: Annotated[
+        bool | None,
+        Query(description="true: only incidents a pass of whose policy reached nobody"),
+    ] = None,
 ) -> ListOut[IncidentOut]:
     result = incident_rows.list_incidents(
-        session, status=status, service_id=service_id, cursor=page.cursor, limit=page.limit
+        session,
+        status=status,
+        service_id=service_id,
+        unrouted=unrouted,
+        cursor=page.cursor,
+        limit=page.limit,
     )
     return ListOut(items=[incident_out(i) for i in result.items], next=result.next)
 

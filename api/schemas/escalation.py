@@ -104,4 +104,6 @@ class IncidentOut(BaseModel):
     escalation_tier: int = Field(description="1-based tier last notified")
     escalation_loop: int
     next_escalation_at: datetime | None
+    unrouted: bool = Field(False, description="a pass of the escalation policy reached nobody")
+    unrouted_at: datetime | None = None
     log: list[LogEntryOut] | None = None
