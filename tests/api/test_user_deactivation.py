@@ -53,11 +53,10 @@ def _delete(api: Api, person: Person, status: int) -> Any:
 
 
 def _timeline_bytes(api: Api, sid: str) -> bytes:
-    response = api.client.get(
-        f"/api/v1/schedules/{sid}/timeline", params=PAST, headers=api.headers
-    )
+    response = api.client.get(f"/api/v1/schedules/{sid}/timeline", params=PAST, headers=api.headers)
     assert response.status_code == 200
-    return response.content
+    content: bytes = response.content
+    return content
 
 
 def test_deleting_someone_still_needed_is_409_naming_every_reference(api: Api) -> None:
@@ -122,7 +121,10 @@ def test_deactivation_keeps_the_past_and_stops_tokens_paging_and_new_references(
     assert problem["errors"][0]["field"] == "user_id" and "deactivated" in problem["detail"]
     api.post(
         "/escalation-policies",
-        {"name": "P", "tiers": [{"delay_seconds": 60, "targets": [{"type": "user", "id": cat.id}]}]},
+        {
+            "name": "P",
+            "tiers": [{"delay_seconds": 60, "targets": [{"type": "user", "id": cat.id}]}],
+        },
         status=422,
     )
     api.post("/schedules", {"name": "S", "time_zone": "UTC", "layers": [
