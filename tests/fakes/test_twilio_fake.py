@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
@@ -177,6 +179,41 @@ def test_injected_http_failures_raise_twilio_rest_exception(
             to=ALICE, from_=OURS, body="x"
         )
     assert (denied.value.status, denied.value.code) == (401, 20003)
+
+
+def test_an_answer_after_the_clients_timeout_still_sends_the_message(
+    fake: TwilioFake, receiver: Receiver
+) -> None:
+    impatient = Client(SID, TOKEN, http_client=BaseUrlHttpClient(fake.url, timeout=0.3))
+    fake.answer_late(1.0)
+    with pytest.raises(requests.ReadTimeout):
+        impatient.messages.create(
+            to=ALICE, from_=OURS, body="late", status_callback=f"{receiver.url}/sms-status"
+        )
+    # Accepted all the same: it is there, it is delivered, and a list finds it.
+    [record] = fake.messages_to(ALICE)
+    assert record.body == "late"
+    assert [h.params["MessageStatus"] for h in receiver.wait(fake, "/sms-status", 2)] == [
+        "sent",
+        "delivered",
+    ]
+    assert [m.body for m in impatient.messages.list(to=ALICE)] == ["late"]
+    fake.wait_for(lambda: fake.unanswered == 0, timeout=3)
+    assert impatient.messages.create(to=BOB, from_=OURS, body="on time").status == "queued"
+
+
+def test_held_answers_wait_until_released(fake: TwilioFake, client: Client) -> None:
+    fake.hold_answers()
+    with ThreadPoolExecutor(2) as pool:
+        waiting = [
+            pool.submit(client.messages.create, to=number, from_=OURS, body="held")
+            for number in (ALICE, BOB)
+        ]
+        fake.wait_for(lambda: fake.unanswered == 2)
+        assert len(fake.messages) == 2 and not any(f.done() for f in waiting)
+        fake.release_answers()
+        assert {f.result(timeout=5).to for f in waiting} == {ALICE, BOB}
+    assert fake.unanswered == 0
 
 
 def test_per_number_permanent_errors(fake: TwilioFake, client: Client) -> None:

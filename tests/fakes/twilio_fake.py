@@ -62,6 +62,7 @@ from tests.fakes.twilio_fake_rest import (
     RestServer,
     segments,
 )
+from tests.fakes.twilio_fake_timing import AnswerTiming
 
 __all__ = ["CallRecord", "MessageRecord", "TwilioFake", "Webhook"]
 
@@ -100,7 +101,10 @@ class TwilioFake:
         self._stopping = threading.Event()
         self._poster = WebhookPoster(auth_token, webhook_client, webhook_timeout)
         self._sim = Simulator(self._state, self._poster, self._stopping, step_delay, max_call_steps)
-        self._rest = RestApi(account_sid, auth_token, self._state, self._sim, self._spawn)
+        self._timing = AnswerTiming(self._stopping)
+        self._rest = RestApi(
+            account_sid, auth_token, self._state, self._sim, self._spawn, self._timing
+        )
         self._server: RestServer | None = None
         self._thread: threading.Thread | None = None
         self._jobs: set[threading.Thread] = set()
@@ -155,6 +159,27 @@ class TwilioFake:
             entry = (status, code or HTTP_ERROR_CODES.get(status, 20500))
             self._state.fail_queue.extend([entry] * n)
 
+    def answer_late(self, seconds: float, n: int = 1) -> None:
+        """The next ``n`` creates are accepted (the message or call goes out) but answered
+        only ``seconds`` later: longer than the client waits, and it cannot know."""
+        self._timing.delay_next(n, seconds)
+
+    def answer_slowly(self, seconds: float) -> None:
+        """Every create is answered ``seconds`` after it was accepted (a slow provider)."""
+        self._timing.delay_every(seconds)
+
+    def hold_answers(self) -> None:
+        """Accept creates but answer none until :meth:`release_answers` (or :meth:`stop`)."""
+        self._timing.hold()
+
+    def release_answers(self) -> None:
+        self._timing.release()
+
+    @property
+    def unanswered(self) -> int:
+        """Creates accepted whose answer is being held back or delayed right now."""
+        return self._timing.waiting
+
     def set_number_error(
         self,
         number: str,
@@ -200,6 +225,7 @@ class TwilioFake:
 
     def reset(self) -> None:
         """Wait for running lifecycles, then forget records and every injected behaviour."""
+        self._timing.reset()
         self.wait_idle()
         with self._state.lock:
             for table in (

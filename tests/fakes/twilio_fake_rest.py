@@ -30,6 +30,7 @@ from tests.fakes.twilio_fake_calls import (
     Simulator,
     utcnow,
 )
+from tests.fakes.twilio_fake_timing import AnswerTiming
 
 Form = dict[str, list[str]]
 Reply = tuple[int, dict[str, Any], Callable[[], None] | None]
@@ -92,8 +93,10 @@ class RestApi:
         state: FakeState,
         sim: Simulator,
         spawn: Callable[[Callable[[], None]], Callable[[], None]],
+        timing: AnswerTiming,
     ) -> None:
         self.account_sid = account_sid
+        self.timing = timing
         self._credentials = (account_sid.encode(), auth_token.encode())
         self._state = state
         self._sim = sim
@@ -317,9 +320,16 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length).decode() if length else ""
         parts = urlsplit(self.path)
         form = parse_qs(raw if method == "POST" else parts.query, keep_blank_values=True)
-        status, payload, after = self.server.api.handle(
+        api = self.server.api
+        status, payload, after = api.handle(
             method, parts.path, form, self.headers.get("Authorization")
         )
+        if method == "POST" and status == 201 and api.timing.will_wait():
+            # Accepted: Twilio goes on with it while the answer is late.
+            if after is not None:
+                after()
+                after = None
+            api.timing.wait()
         data = json.dumps(payload).encode()
         try:
             self.send_response(status)
@@ -330,6 +340,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data)
             self.wfile.flush()
+        except OSError:
+            self.close_connection = True  # the client stopped waiting (a timeout) or died
         finally:
             if after is not None:  # the lifecycle starts only once the REST answer is out
                 after()
