@@ -45,7 +45,9 @@ class RecordingProvider:
                 self.handed.setdefault(view.id, now)
         return SendResult(Outcome.sent, provider_id="bench")
 
-    def lookup(self, message: Outgoing, since: datetime) -> SendResult | None:
+    def lookup(
+        self, message: Outgoing, since: datetime, known: frozenset[str] = frozenset()
+    ) -> SendResult | None:
         return None
 
 

@@ -144,6 +144,10 @@ def _apply(
             row.status = NotificationStatus.sent
             row.provider_id = result.provider_id
             row.sent_at = now
+        elif retry and result.ambiguous:
+            # It may have gone out: the claim stays, and lapses at the retry time, when the
+            # takeover asks the channel (``lookup``) before it sends again (``dispatch``).
+            row.lease_until = now + backoff(carrier.attempts)
         elif retry:
             row.status = NotificationStatus.pending
             row.send_at = now + backoff(carrier.attempts)
@@ -151,6 +155,8 @@ def _apply(
         else:
             row.status = NotificationStatus.failed
         _log(session, row, result, len(rows), retry, now)
+        if row.status is NotificationStatus.sending:
+            row.attempts += 1  # the next try (a takeover does not count one itself)
         if row.status is NotificationStatus.failed:
             fail_over(session, row, now)
 
@@ -174,6 +180,12 @@ def _log(
     bundle = f" in a bundle of {bundle_size}" if bundle_size > 1 else ""
     if result.outcome is Outcome.sent:
         kind, message = "notified", f"Notified {who} by {how}{bundle}"
+    elif retry and result.ambiguous:
+        kind = "notify_retry"
+        message = (
+            f"Temporary failure notifying {who} by {how}: {result.error}; it may have gone "
+            f"out: asking the provider before sending again (attempt {row.attempts})"
+        )
     elif retry:
         kind = "notify_retry"
         message = (

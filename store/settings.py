@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_from: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
+    # How long to wait for Twilio's answer (extension of the contract). A request that timed
+    # out may have gone out: it is looked up before it is sent again.
+    twilio_timeout_seconds: float = 10.0
 
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -1,4 +1,5 @@
-"""The channel interface: ``send(message) -> result``, and ``lookup`` after a lapsed claim.
+"""The channel interface: ``send(message) -> result``, and ``lookup`` before sending again what
+may have gone out (a lapsed claim, an ambiguous failure).
 
 A channel knows nothing of the database or the engine. Adding a channel (Slack, push, webhook)
 means writing one of these and registering it; nothing else changes.
@@ -48,6 +49,7 @@ class Outgoing:
     incidents: tuple[IncidentView, ...] = ()
     text: str | None = None  # for test and verification messages
     callback_url: str | None = None
+    bundle_code: int | None = None  # SMS bundles: the code that acts on every incident listed
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,10 @@ class SendResult:
     error: str | None = None
     error_code: int | None = None
     detail: dict[str, str] = field(default_factory=dict)
+    #: A temporary failure after which the message may have gone out all the same (a timeout
+    #: waiting for the answer, a connection dropped after the request was sent): ``lookup``
+    #: is asked before it is sent again.
+    ambiguous: bool = False
 
 
 class Channel(Protocol):
@@ -64,8 +70,12 @@ class Channel(Protocol):
 
     def send(self, message: Outgoing) -> SendResult: ...
 
-    def lookup(self, message: Outgoing, since: datetime) -> SendResult | None:
-        """Whether ``message`` already went out since ``since`` (a claim lapsed mid-send).
+    def lookup(
+        self, message: Outgoing, since: datetime, known: frozenset[str] = frozenset()
+    ) -> SendResult | None:
+        """Whether ``message`` already went out since ``since`` (a claim lapsed mid-send, or
+        the send failed ambiguously). ``known``: the provider ids of other messages to the
+        same address, which are not this one (a repeat of a page has the same text).
 
         Return the result if it did, None if it did not (or cannot be known: then it is sent
         again, preferring a duplicate to a lost page).

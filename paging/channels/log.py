@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from escalation.models import IncidentLog
 from paging.channels.base import Outcome, Outgoing, SendResult
+from paging.replies_parse import format_all_codes
 from paging.sms_text import PageText, compose_page
 from store.base import utcnow
 from store.db import Database
@@ -38,6 +39,8 @@ def render(message: Outgoing) -> str:
         )
         for i in message.incidents
     ]
+    if message.bundle_code is not None:
+        parts.append(format_all_codes(message.bundle_code))
     return " | ".join(parts)
 
 
@@ -68,7 +71,9 @@ class LogChannel:
             )
         return SendResult(Outcome.sent, provider_id=f"log-{message.notification_id}")
 
-    def lookup(self, message: Outgoing, since: datetime) -> SendResult | None:
+    def lookup(
+        self, message: Outgoing, since: datetime, known: frozenset[str] = frozenset()
+    ) -> SendResult | None:
         """Found when the incident log holds this notification's entry (no clock involved)."""
         incident_ids = [view.id for view in message.incidents]
         with self.database.transaction() as session:

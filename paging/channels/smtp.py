@@ -108,6 +108,8 @@ class SmtpChannel:
             return _failure(exc)
         return SendResult(Outcome.sent, provider_id=local)
 
-    def lookup(self, message: Outgoing, since: datetime) -> SendResult | None:
+    def lookup(
+        self, message: Outgoing, since: datetime, known: frozenset[str] = frozenset()
+    ) -> SendResult | None:
         """SMTP cannot tell whether a message went out: send again (a duplicate beats a loss)."""
         return None

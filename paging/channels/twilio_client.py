@@ -16,13 +16,13 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.exceptions import NewConnectionError
 
 from paging.channels.base import Outcome, SendResult
 from store.settings import Settings
 
 TWILIO_API = "https://api.twilio.com"
 _API_HOST = re.compile(r"https://api(?:\.[a-z0-9-]+)*\.twilio\.com(?=/)")
-TIMEOUT_SECONDS = 10.0
 
 #: Errors that never go away by retrying (the number, not Twilio, is the problem).
 OPTED_OUT = 21610  # the recipient replied STOP to our number
@@ -34,6 +34,8 @@ PERMANENT_CODES = {
     21408: "sending to this region is not enabled",
 }
 TEMPORARY_CODES = frozenset({20429, 20500, 20503})
+#: Answers after which the request may have been carried out all the same.
+AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
 
 
 class BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]
@@ -52,7 +54,7 @@ class BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]
 class TwilioApi:
     """One SDK client per thread (the engine sends from a pool of threads)."""
 
-    def __init__(self, settings: Settings, timeout: float = TIMEOUT_SECONDS) -> None:
+    def __init__(self, settings: Settings, timeout: float | None = None) -> None:
         if not settings.twilio_enabled:
             raise ValueError("Twilio is not configured")
         assert settings.twilio_auth_token is not None and settings.twilio_from is not None
@@ -60,7 +62,7 @@ class TwilioApi:
         self.auth_token = settings.twilio_auth_token.get_secret_value()
         self.from_number = settings.twilio_from
         self.base_url = settings.twilio_api_url
-        self.timeout = timeout
+        self.timeout = timeout if timeout is not None else settings.twilio_timeout_seconds
         self._local = threading.local()
 
     def client(self) -> Any:
@@ -72,8 +74,21 @@ class TwilioApi:
         return client
 
 
+def _never_sent(exc: requests.RequestException) -> bool:
+    """Whether the request surely never reached Twilio (no connection was made)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    return isinstance(exc, requests.ConnectionError) and isinstance(reason, NewConnectionError)
+
+
 def failure(exc: Exception) -> SendResult:
-    """What a failed API call means: retry later (5xx, 429, timeout) or never (bad number)."""
+    """What a failed API call means: retry later (5xx, 429, timeout) or never (bad number).
+
+    A failure after which Twilio may have accepted the request all the same - a timeout
+    waiting for its answer, a connection dropped once the request was sent, a 500/502/504 -
+    is ``ambiguous``: the engine asks Twilio (``lookup``) before it sends again.
+    """
     if isinstance(exc, TwilioRestException):
         status, code = int(exc.status), exc.code
         text = PERMANENT_CODES.get(code or 0) or str(exc.msg or f"HTTP {status}")
@@ -85,9 +100,14 @@ def failure(exc: Exception) -> SendResult:
             Outcome.temporary if temporary else Outcome.permanent,
             error=error,
             error_code=code or status,
+            ambiguous=temporary and status in AMBIGUOUS_STATUSES,
         )
     if isinstance(exc, requests.RequestException):
-        return SendResult(Outcome.temporary, error=f"Twilio unreachable: {type(exc).__name__}")
+        return SendResult(
+            Outcome.temporary,
+            error=f"Twilio unreachable: {type(exc).__name__}",
+            ambiguous=not _never_sent(exc),
+        )
     raise exc
 
 

@@ -1,7 +1,8 @@
 """SMS through Twilio's Messages API.
 
 A page is one message of at most two segments ending with its reply codes; a bundle lists each
-incident with its own codes, in as many three-segment messages as it takes (none is dropped).
+incident with its own codes and a code for all of them, in as few texts of up to ten segments
+as it takes (none is dropped).
 Delivery receipts come back to ``message.callback_url`` (see ``paging.delivery_status``).
 """
 
@@ -16,11 +17,13 @@ from paging.channels.twilio_client import TwilioApi, call_api
 from paging.sms_text import PageText, compose_bundle, compose_page
 
 PAGE_SEGMENTS = 2
-BUNDLE_SEGMENTS = 3
+#: A bundle is one long message (a phone shows a concatenated SMS as one), up to Twilio's
+#: 1,600 characters: a storm buzzes once per message, not once per text.
+BUNDLE_SEGMENTS = 10
 LOOKUP_LIMIT = 50
-#: How far before the lapsed claim a message found by ``lookup`` may have been created
-#: (clock differences between us and Twilio).
-LOOKUP_SLACK = timedelta(minutes=2)
+#: How far before the claim a message found by ``lookup`` may have been created (clock
+#: differences between us and Twilio; its times have one-second resolution).
+LOOKUP_SLACK = timedelta(seconds=30)
 
 
 def page_text(view: IncidentView) -> PageText:
@@ -44,7 +47,9 @@ def render(message: Outgoing) -> list[str]:
         if len(items) == 1:
             texts.append(compose_page(items[0], max_segments=PAGE_SEGMENTS))
             break
-        bundle = compose_bundle(items, link=None, max_segments=BUNDLE_SEGMENTS)
+        bundle = compose_bundle(
+            items, link=None, max_segments=BUNDLE_SEGMENTS, all_code=message.bundle_code
+        )
         texts.append(bundle.text)
         items = items[len(bundle.included) :]
     return texts
@@ -77,8 +82,11 @@ class TwilioSmsChannel:
             first = first or str(created.sid)
         return SendResult(Outcome.sent, provider_id=first)
 
-    def lookup(self, message: Outgoing, since: datetime) -> SendResult | None:
-        """Sent already when every body of the message went to the number since ``since``."""
+    def lookup(
+        self, message: Outgoing, since: datetime, known: frozenset[str] = frozenset()
+    ) -> SendResult | None:
+        """Sent already when every body of the message went to the number since ``since``
+        (messages ``known`` to be others' left out: a repeat of a page has the same text)."""
         found = self.api.client().messages.list(
             to=message.address, from_=self.api.from_number, limit=LOOKUP_LIMIT
         )
@@ -87,7 +95,8 @@ class TwilioSmsChannel:
             created = record.date_created
             if isinstance(created, datetime) and created < since - LOOKUP_SLACK:
                 continue
-            sids.setdefault(str(record.body), str(record.sid))
+            if str(record.sid) not in known:
+                sids.setdefault(str(record.body), str(record.sid))
         bodies = render(message)
         if all(body in sids for body in bodies):
             return SendResult(Outcome.sent, provider_id=sids[bodies[0]])

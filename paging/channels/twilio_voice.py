@@ -48,17 +48,22 @@ class TwilioVoiceChannel:
             return failed
         return SendResult(Outcome.sent, provider_id=str(created.sid))
 
-    def lookup(self, message: Outgoing, since: datetime) -> SendResult | None:
-        """A call from our number to this one created since ``since`` is taken to be this one.
+    def lookup(
+        self, message: Outgoing, since: datetime, known: frozenset[str] = frozenset()
+    ) -> SendResult | None:
+        """A call from our number to this one created since ``since`` and not ``known`` to be
+        another page's is taken to be this one.
 
-        (The Calls API cannot tell which page a call carried; two pages calling one number
-        within one lapsed lease are rare, and the incident log shows both.)
+        (The Calls API cannot tell which page a call carried; a number gets one call at a
+        time, and the calls of other pages are ``known``.)
         """
         calls = self.api.client().calls.list(
             to=message.address, from_=self.api.from_number, limit=LOOKUP_LIMIT
         )
         for call in calls:
             created = call.date_created
+            if str(call.sid) in known:
+                continue
             if isinstance(created, datetime) and created >= since - LOOKUP_SLACK:
                 return SendResult(Outcome.sent, provider_id=str(call.sid))
         return None

@@ -229,10 +229,15 @@ def mailbox() -> Iterator[Mailbox]:
     controller.stop()
 
 
-@pytest.fixture
-def live(
-    database_url: str, database: Database, factory: Factory, twilio: TwilioFake, mailbox: Mailbox
+def serve(
+    database_url: str,
+    database: Database,
+    factory: Factory,
+    twilio: TwilioFake,
+    mailbox: Mailbox,
+    **tuning: Any,
 ) -> Iterator[Live]:
+    """The service on a loopback port with its engine, Twilio pointed at the fake."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -245,10 +250,12 @@ def live(
         twilio_auth_token=SecretStr(twilio.auth_token),
         twilio_from=OURS,
         twilio_api_url=twilio.url,
+        twilio_timeout_seconds=2.0,
         smtp_host="127.0.0.1",
         smtp_port=mailbox.port,
         smtp_from=FROM_ADDRESS,
         engine_sweep_seconds=1.0,
+        **tuning,
     )
     app = create_app(settings, database, run_engine=True)
     server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
@@ -257,7 +264,15 @@ def live(
     wait_until(lambda: server.started, timeout=10)
     with httpx.Client(base_url=base_url, timeout=10, trust_env=False) as http:
         yield Live(base_url, http, database, settings, twilio, mailbox, factory)
-    twilio.wait_idle()
+    twilio.release_answers()
+    twilio.wait_idle(timeout=10)
     server.should_exit = True
     thread.join(15)
     sock.close()
+
+
+@pytest.fixture
+def live(
+    database_url: str, database: Database, factory: Factory, twilio: TwilioFake, mailbox: Mailbox
+) -> Iterator[Live]:
+    yield from serve(database_url, database, factory, twilio, mailbox)
