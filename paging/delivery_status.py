@@ -12,6 +12,8 @@ Rules (``/webhooks/twilio/status/{notification}``, signature-checked by the API)
   like an answer, so a call nobody responded to counts as not reaching the person (someone
   who listened and hung up gets one more message; someone asleep gets reached another way).
 * A bundled call (an alert storm) carries several pages: each of them gets the call's outcome.
+* A call's end frees the line: calls held behind it (a phone takes one call at a time, see
+  ``paging.bundling``) are planned at once.
 * Every change goes to the incident log; queued / ringing and the like only update
   ``provider_status``. Repeated or late callbacks never undo a final outcome.
 
@@ -26,15 +28,17 @@ import time
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import Incident
+from paging import wake
 from paging.channels.twilio_client import OPTED_OUT
 from paging.failover import fail_over
 from paging.models import Notification, NotificationStatus
 from paging.replies import set_sms_opt_out
+from paging.sent_lately import CALL_ENDED
 from people.models import User
 from store.db import Database
 from store.errors import Invalid, NotFound
@@ -106,8 +110,29 @@ def _sms(session: Session, rows: list[Notification], status: str, params: Mappin
         set_sms_opt_out(session, rows[0].address, True, "twilio:21610")
 
 
+def _line_free(session: Session, address: str, now: datetime) -> None:
+    """A call to ``address`` ended: calls held behind it (``throttle``) are planned now; the
+    storm rules still hold back those whose time has not come."""
+    released = session.execute(
+        update(Notification)
+        .where(
+            Notification.channel == "voice",
+            Notification.address == address,
+            Notification.status == NotificationStatus.pending,
+            Notification.throttle.is_not(None),
+            Notification.send_at > now,
+        )
+        .values(send_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(released, "rowcount", 0):
+        wake.request(session)
+
+
 def _call(session: Session, rows: list[Notification], status: str, now: datetime) -> None:
     """A call's status, for each page it carried (several when it was a bundled call)."""
+    if status in CALL_ENDED and rows[0].channel == "voice":
+        _line_free(session, rows[0].address, now)
     for row in rows:
         if status in CALL_ANSWERED:
             _deliver(session, row, "{who} answered the call to {address}", now)

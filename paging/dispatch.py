@@ -2,7 +2,9 @@
 
 A claim is a lease: rows go to ``sending`` with ``lease_until`` and a claim token. A crash at
 any point leaves either ``pending`` rows (sent later) or ``sending`` rows whose lease lapses;
-a lapsed claim is re-checked with the channel (``lookup``) before it is sent again.
+a lapsed claim is re-checked with the channel (``lookup``) before it is sent again. So is a
+send that failed ambiguously (it may have gone out): its claim is kept and lapses at the
+retry time (``paging.recording``).
 
 The claiming transaction also builds each message (incident views, reply codes, links), for
 the whole batch at once. A claim handed to its channel at once is sent as built; one that
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus, Service
 from paging import metrics, outgoing, sent_lately
-from paging.bundling import PendingPage, plan_delivery
+from paging.bundling import PendingPage, Plan, plan_delivery
 from paging.channels.base import Channel, Outcome, Outgoing, SendResult
 from paging.models import Notification, NotificationStatus
 from paging.recording import Recorder
@@ -39,6 +41,9 @@ BUNDLED_CHANNELS = frozenset({"sms", "email", "voice"})
 #: A claim sent later than this after it was made is re-checked first (an incident
 #: acknowledged meanwhile is not paged; a lapsed lease is not sent twice).
 RECHECK_AFTER = timedelta(seconds=1)
+#: How far back the messages of other pages to an address are told apart from the one a
+#: lookup looks for (a repeat of a page has the same text).
+LOOKBACK = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class Claim:
     message: Outgoing | None = None  # built when claimed (None: build when delivering)
     live_ids: tuple[str, ...] = ()  # the rows ``message`` covers
     send_at: datetime | None = None  # when the carrier was due (for the hand-off metric)
+    known: frozenset[str] = frozenset()  # provider ids of other messages (for ``lookup``)
 
 
 def _number(incidents: Mapping[str, Incident], incident_id: str | None) -> int:
@@ -64,6 +70,7 @@ class _Taken:
     rows: list[Notification]
     token: str
     recheck_since: datetime | None
+    known: frozenset[str] = frozenset()
 
 
 class Dispatcher:
@@ -127,7 +134,8 @@ class Dispatcher:
                         ),
                     )
                 )
-                .order_by(Notification.send_at, Notification.id)
+                # Oldest first: when the page was made (its incident paged), not a random id.
+                .order_by(Notification.send_at, Notification.created_at, Notification.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             ).all()
@@ -169,7 +177,12 @@ class Dispatcher:
         ]
         token = self._token()
         self._take(members, now, token)
-        return _Taken(row.id, members, token, since)
+        known = frozenset[str]()
+        if since is not None:
+            others = since - LOOKBACK
+            ids = [m.id for m in members]
+            known = sent_lately.provider_ids_since(session, row.channel, row.address, others, ids)
+        return _Taken(row.id, members, token, since, known)
 
     def _single(self, row: Notification, now: datetime) -> _Taken:
         token = self._token()
@@ -195,34 +208,57 @@ class Dispatcher:
             elif len(taken) < budget:
                 taken.append(self._single(row, now))
                 dealt += 1
-        recent = sent_lately.sends_since(session, list(groups), now - self.burst_window)
-        for key, group in groups.items():
+        lookback = max(self.burst_window, self.bundle_interval)
+        recent = sent_lately.sends_since(session, list(groups), now - lookback)
+        calls = [address for channel, address in groups if channel == "voice"]
+        busy = sent_lately.calls_in_progress(session, calls, now)
+        for (channel, address), group in groups.items():
             if len(taken) >= budget:
                 break
             dealt += len(group)
+            # Oldest first: by when the incident paged, then by incident number.
+            group.sort(key=lambda r: (r.created_at, _number(incidents, r.incident_id), r.id))
             by_id = {row.id: row for row in group}
-            numbers = {row.id: _number(incidents, row.incident_id) for row in group}
             plan = plan_delivery(
-                recent.get(key, []),
-                [PendingPage(row.id, numbers[row.id]) for row in group],
+                recent.get((channel, address), []),
+                [
+                    PendingPage(r.id, _number(incidents, r.incident_id), r.throttle == "storm")
+                    for r in group
+                ],
                 now,
                 burst=self.burst,
                 window=self.burst_window,
                 bundle_interval=self.bundle_interval,
+                one_at_a_time=channel == "voice",
+                busy_until=busy.get(address) if channel == "voice" else None,
             )
-            for page in plan.send_now:
-                taken.append(self._single(by_id[str(page.id)], now))
-            if plan.bundle:
-                members = [by_id[str(p.id)] for p in plan.bundle]
-                token = self._token()
-                self._take(members, now, token)
-                for member in members[1:]:
-                    member.bundled_into = members[0].id
-                taken.append(_Taken(members[0].id, members, token, None))
-            for page in plan.deferred:
-                assert plan.defer_until is not None
-                by_id[str(page.id)].send_at = plan.defer_until
+            taken.extend(self._take_plan(plan, by_id, now))
         return taken, dealt
+
+    def _take_plan(
+        self, plan: Plan, by_id: Mapping[str, Notification], now: datetime
+    ) -> list[_Taken]:
+        """Claims for what ``plan`` sends now; its deferred rows wait (``throttle`` says why)."""
+        taken = []
+        for page in plan.send_now:
+            row = by_id[str(page.id)]
+            row.throttle = "storm" if plan.storm and not plan.bundle else None
+            taken.append(self._single(row, now))
+        if plan.bundle:
+            members = [by_id[str(p.id)] for p in plan.bundle]
+            token = self._token()
+            self._take(members, now, token)
+            for member in members:
+                member.throttle = "storm" if plan.storm else None
+            for member in members[1:]:
+                member.bundled_into = members[0].id
+            taken.append(_Taken(members[0].id, members, token, None))
+        for page in plan.deferred:
+            assert plan.defer_until is not None
+            row = by_id[str(page.id)]
+            row.send_at = plan.defer_until
+            row.throttle = "storm" if plan.storm or row.throttle == "storm" else "call"
+        return taken
 
     @staticmethod
     def _incidents(
@@ -263,6 +299,7 @@ class Dispatcher:
                     message=message,
                     live_ids=tuple(r.id for r in live),
                     send_at=carrier.send_at,
+                    known=t.known,
                 )
             )
         del users
@@ -320,7 +357,7 @@ class Dispatcher:
         result: SendResult | None = None
         if claim.recheck_since is not None:
             try:
-                result = channel.lookup(message, claim.recheck_since)
+                result = channel.lookup(message, claim.recheck_since, claim.known)
             except Exception:
                 log.exception("lookup of %s failed; sending again", claim.carrier_id)
             metrics.takeovers.labels(found=str(result is not None).lower()).inc()

@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import hmac
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from escalation.models import Incident, IncidentStatus
 from paging import actions, outgoing
 from paging.actions import Action
-from paging.channels.base import IncidentView
+from paging.channels.base import Outgoing
 from paging.models import Notification
 from paging.server_secret import derive, server_secret
 from people.models import User
@@ -107,19 +108,26 @@ def follow(
 
 
 def decorator(settings: Settings) -> outgoing.Decorator:
-    """Adds signed acknowledge / resolve links to e-mail pages."""
+    """Adds signed acknowledge / resolve links to e-mail pages (each names its own row)."""
 
     def decorate(
-        session: Session, notification: Notification, incident: Incident, view: IncidentView
-    ) -> IncidentView:
-        if notification.channel != "email":
-            return view
+        session: Session,
+        carrier: Notification,
+        pages: Sequence[Notification],
+        message: Outgoing,
+    ) -> Outgoing:
+        if message.channel != "email" or not message.incidents:
+            return message
         secret = server_secret(session, settings, utcnow())
         assert secret is not None
-        return dataclasses.replace(
-            view,
-            ack_url=link_url(settings, sign(secret, notification.id, Action.acknowledge)),
-            resolve_url=link_url(settings, sign(secret, notification.id, Action.resolve)),
+        views = tuple(
+            dataclasses.replace(
+                view,
+                ack_url=link_url(settings, sign(secret, page.id, Action.acknowledge)),
+                resolve_url=link_url(settings, sign(secret, page.id, Action.resolve)),
+            )
+            for view, page in zip(message.incidents, pages, strict=True)
         )
+        return dataclasses.replace(message, incidents=views)
 
     return decorate

@@ -6,18 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Enum,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    false,
-)
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, CreatedMixin, IdMixin, utcnow
@@ -102,7 +91,8 @@ class Notification(IdMixin, CreatedMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set when this row went out inside another row's bundled message.
     bundled_into: Mapped[str | None] = mapped_column(String(32))
-    #: Storm throttling: a pending page held back by it, or a message it sent in a storm
-    #: (a bundle, a release of held pages). After such a message an address gets at most one
-    #: message per bundle interval (``paging.bundling``).
-    throttled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: Why throttling touched the row (``paging.bundling``): ``storm`` - a page held back in a
+    #: storm, or a message sent in one (a bundle, a release of held pages: after it the
+    #: address gets at most one message per bundle interval); ``call`` - a page waiting for
+    #: the call in progress to its number to end.
+    throttle: Mapped[str | None] = mapped_column(String(8))

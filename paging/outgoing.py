@@ -12,24 +12,19 @@ from paging.models import Notification
 from people.models import User
 from store.settings import Settings
 
-#: Extra per-(address, incident) decorations (reply codes, signed links), set by channels'
-#: modules at start-up: ``decorate(session, notification, incident, view) -> view``.
-Decorator = Callable[[Session, Notification, Incident, IncidentView], IncidentView]
+#: Extra decorations of a message (reply codes, signed links), set where channels are wired:
+#: ``decorate(session, carrier, pages, message) -> message``, where ``pages`` are the outbox
+#: rows of ``message.incidents``, in the same order.
+Decorator = Callable[[Session, Notification, Sequence[Notification], Outgoing], Outgoing]
 
 
 def incident_url(settings: Settings, incident_id: str) -> str:
     return f"{settings.public_url}/api/v1/incidents/{incident_id}"
 
 
-def view_of(
-    session: Session,
-    settings: Settings,
-    notification: Notification,
-    incident: Incident,
-    decorators: Sequence[Decorator] = (),
-) -> IncidentView:
+def view_of(session: Session, settings: Settings, incident: Incident) -> IncidentView:
     service = session.get(Service, incident.service_id)
-    view = IncidentView(
+    return IncidentView(
         id=incident.id,
         number=incident.number,
         title=incident.title,
@@ -40,9 +35,6 @@ def view_of(
         url=incident_url(settings, incident.id),
         details=incident.details,
     )
-    for decorate in decorators:
-        view = decorate(session, notification, incident, view)
-    return view
 
 
 def build(
@@ -52,19 +44,22 @@ def build(
     rows: Sequence[Notification],
     decorators: Sequence[Decorator] = (),
 ) -> Outgoing:
-    """The message for ``carrier``; with several ``rows`` it is one bundled message."""
+    """The message for ``carrier``; with several incidents it is one bundled message, which
+    lists each incident once (a repeat of a page may meet the page itself in a bundle)."""
     user = session.get(User, carrier.user_id)
-    views = []
+    views: list[IncidentView] = []
+    pages: list[Notification] = []
     for row in rows:
-        if row.incident_id is None:
+        if row.incident_id is None or any(v.id == row.incident_id for v in views):
             continue
         incident = session.get(Incident, row.incident_id)
         if incident is not None:
-            views.append(view_of(session, settings, row, incident, decorators))
+            views.append(view_of(session, settings, incident))
+            pages.append(row)
     payload = carrier.payload or {}
-    return Outgoing(
+    message = Outgoing(
         notification_id=carrier.id,
-        kind="bundle" if len(rows) > 1 else carrier.kind,
+        kind="bundle" if len(views) > 1 else carrier.kind,
         channel=carrier.channel,
         address=carrier.address,
         person=user.name if user else carrier.user_id,
@@ -72,3 +67,6 @@ def build(
         text=payload.get("text"),
         callback_url=f"{settings.public_url}/webhooks/twilio/status/{carrier.id}",
     )
+    for decorate in decorators:
+        message = decorate(session, carrier, pages, message)
+    return message

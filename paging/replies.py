@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,7 @@ from paging.replies_parse import (
     should_answer_unknown,
 )
 from paging.sms_text import (
+    compose_bulk_confirmation,
     compose_confirmation,
     compose_no_open_incident,
     compose_unknown_reply,
@@ -91,10 +92,11 @@ def set_sms_opt_out(session: Session, address: str, opted_out: bool, by: str) ->
 WENT_OUT = (NotificationStatus.sending, NotificationStatus.sent, NotificationStatus.delivered)
 
 
-def newest_page(session: Session, address: str) -> str | None:
-    """The incident of the newest page that went out by SMS to ``address``."""
-    return session.scalar(
-        select(Notification.incident_id)
+def newest_message(session: Session, address: str) -> list[str]:
+    """The incidents of the newest message that went out by SMS to ``address``: one page's,
+    or every incident of a bundle."""
+    newest = session.execute(
+        select(Notification.id, Notification.bundled_into)
         .join(Incident, Incident.id == Notification.incident_id)
         .where(
             Notification.address == address,
@@ -107,7 +109,17 @@ def newest_page(session: Session, address: str) -> str | None:
             Incident.created_at.desc(),
         )
         .limit(1)
-    )
+    ).first()
+    if newest is None:
+        return []
+    carrier = newest.bundled_into or newest.id
+    rows = session.execute(
+        select(Notification.incident_id)
+        .join(Incident, Incident.id == Notification.incident_id)
+        .where(or_(Notification.id == carrier, Notification.bundled_into == carrier))
+        .order_by(Incident.created_at, Incident.number)
+    ).scalars()
+    return list(dict.fromkeys(i for i in rows if i is not None))
 
 
 def _paged_user(session: Session, address: str, incident_id: str, owners: list[User]) -> User:
@@ -129,27 +141,45 @@ def _problem(detail: str) -> str:
     return f"{APP}: {detail[:1].upper()}{detail[1:]}."
 
 
-def _act(
-    session: Session, address: str, owners: list[User], reply: Reply, now: datetime
-) -> tuple[str, str | None]:
+def _act_on(
+    session: Session, address: str, owners: list[User], incident: Incident, reply: Reply,
+    now: datetime,
+) -> str | None:  # fmt: skip
+    """Act on one incident; why it did nothing (a sentence), or None when it acted."""
     assert reply.action is not None
-    if reply.code is not None:
-        incident_id = codes.incident_for(session, address, reply.code)
-    else:
-        incident_id = newest_page(session, address)
-    incident = session.get(Incident, incident_id) if incident_id else None
-    if incident is None:
-        return compose_no_open_incident(reply.code, APP), None
     user = _paged_user(session, address, incident.id, owners)
     action = ACTIONS[reply.action]
     try:
         with session.begin_nested():
             result = actions.act(session, incident.id, action, actor_for(user), via=VIA, now=now)
     except (Conflict, Forbidden) as exc:
-        return _problem(exc.detail), incident.id
+        return exc.detail
     if action is actions.Action.acknowledge and not result.changed:
-        return _problem(f"incident #{incident.number} is already acknowledged"), incident.id
-    return compose_confirmation(reply.action, incident.number, incident.title), incident.id
+        return f"incident #{incident.number} is already acknowledged"
+    return None
+
+
+def _act(
+    session: Session, address: str, owners: list[User], reply: Reply, now: datetime
+) -> tuple[str, str | None]:
+    assert reply.action is not None
+    if reply.code is not None:
+        incident_ids = codes.incidents_for(session, address, reply.code)
+    else:
+        incident_ids = newest_message(session, address)
+    incidents = [i for i in (session.get(Incident, i) for i in incident_ids) if i is not None]
+    if not incidents:
+        return compose_no_open_incident(reply.code, APP), None
+    if len(incidents) == 1:
+        [incident] = incidents
+        problem = _act_on(session, address, owners, incident, reply, now)
+        if problem is not None:
+            return _problem(problem), incident.id
+        return compose_confirmation(reply.action, incident.number, incident.title), incident.id
+    acted = [
+        i.number for i in incidents if _act_on(session, address, owners, i, reply, now) is None
+    ]
+    return compose_bulk_confirmation(reply.action, acted, len(incidents), APP), incidents[0].id
 
 
 def _answer_unknown(session: Session, address: str, now: datetime) -> bool:

@@ -45,6 +45,7 @@ __all__ = [
     "Reply",
     "ReplyKind",
     "confirmation_line",
+    "format_all_codes",
     "format_codes",
     "parse_reply",
     "reply_code",
@@ -189,6 +190,15 @@ def format_codes(code: int) -> str:
         f"Reply {reply_code(code, Action.ACK)} to ack, "
         f"{reply_code(code, Action.RESOLVE)} to resolve, "
         f"{reply_code(code, Action.ESCALATE)} to escalate"
+    )
+
+
+def format_all_codes(code: int) -> str:
+    """``Reply 6a to ack all, 6r to resolve all`` for a bundle's ``code=6``."""
+    _check_code(code)
+    return (
+        f"Reply {reply_code(code, Action.ACK)} to ack all, "
+        f"{reply_code(code, Action.RESOLVE)} to resolve all"
     )
 
 

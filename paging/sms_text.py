@@ -21,11 +21,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from paging.replies_parse import Action, confirmation_line, format_codes, reply_code
+from paging.replies_parse import (
+    Action,
+    confirmation_line,
+    format_all_codes,
+    format_codes,
+    reply_code,
+)
 
 __all__ = [
     "BundleText",
     "PageText",
+    "compose_bulk_confirmation",
     "compose_bundle",
     "compose_confirmation",
     "compose_no_open_incident",
@@ -209,8 +216,15 @@ def _bundle_item(p: PageText, title: str) -> str:
 
 
 def _bundle_text(
-    items: Sequence[PageText], titles: Sequence[str], shown: int, keep: int, link: str | None
+    items: Sequence[PageText],
+    titles: Sequence[str],
+    shown: int,
+    keep: int,
+    link: str | None,
+    all_code: int | None = None,
 ) -> str:
+    tail = f". {format_all_codes(all_code)}" if all_code is not None else ""
+
     def build(ellipsis: str) -> str:
         parts = [
             _bundle_item(p, _shorten(t, keep, ellipsis))
@@ -219,20 +233,24 @@ def _bundle_text(
         text = f"{_clean(items[0].app)}: {len(items)} incidents. " + "; ".join(parts)
         rest = len(items) - shown
         if rest:
-            return f"{text}; +{rest} more" + (f": {link}" if link else "")
-        return f"{text} {link}" if link else text
+            return f"{text}; +{rest} more" + (f": {link}" if link else "") + tail
+        return (f"{text} {link}" if link else text) + tail
 
     gsm = build("...")
     return gsm if is_gsm7(gsm) else build("…")
 
 
 def compose_bundle(
-    items: Sequence[PageText], link: str | None, max_segments: int = 3
+    items: Sequence[PageText],
+    link: str | None,
+    max_segments: int = 3,
+    all_code: int | None = None,
 ) -> BundleText:
-    """One SMS listing several incidents, each with its own reply codes:
+    """One SMS listing several incidents, each with its own reply codes, and (with
+    ``all_code``) the code that acts on all of them:
 
     ``Watchbill: 5 incidents. #42 1a/1r/1e Checkout down; #43 2a/2r/2e DB
-    slow; +3 more: <link>``
+    slow; +3 more: <link>. Reply 6a to ack all, 6r to resolve all``
 
     Lists as many incidents (in the given order) as fit with titles of
     ``MIN_BUNDLE_TITLE`` characters, then gives all titles the largest common
@@ -246,7 +264,7 @@ def compose_bundle(
     longest = max(len(t) for t in titles)
 
     def fits(shown: int, keep: int) -> bool:
-        text = _bundle_text(items, titles, shown, keep, link)
+        text = _bundle_text(items, titles, shown, keep, link, all_code)
         return segment_count(text) <= max_segments
 
     # Each listed item costs at least "#N; " (4 chars), bounding the scan.
@@ -267,7 +285,7 @@ def compose_bundle(
         else:
             hi = mid - 1
     return BundleText(
-        text=_bundle_text(items, titles, shown, lo, link),
+        text=_bundle_text(items, titles, shown, lo, link, all_code),
         included=tuple(p.incident_number for p in items[:shown]),
         remaining=tuple(p.incident_number for p in items[shown:]),
     )
@@ -278,6 +296,20 @@ def compose_confirmation(action: Action, number: int, title: str) -> str:
     head = confirmation_line(action, number)
     fitted = _fit(lambda t: f"{head} {t}" if t else head, _clean(title), 1)
     return fitted if fitted is not None else head
+
+
+def compose_bulk_confirmation(
+    action: Action, acted: Sequence[int], total: int, app: str = "Watchbill"
+) -> str:
+    """The answer to a code that named several incidents (a bundle's ``ack all``):
+    ``Acknowledged 3 incidents: #42 #43 #44``, in at most two segments."""
+    if not acted:
+        return f"{app}: no incident was {action.past.lower()}: they had been dealt with already."
+    count = f"{len(acted)} of {total} incidents" if len(acted) < total else f"{total} incidents"
+    rest = "; the others had been dealt with already" if len(acted) < total else ""
+    listed = " ".join(f"#{n}" for n in acted)
+    text = f"{action.past} {count}: {listed}{rest}."
+    return text if segment_count(text) <= 2 else f"{action.past} {count}{rest}."
 
 
 def help_text(app: str = "Watchbill") -> str:

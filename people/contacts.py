@@ -22,6 +22,9 @@ from store.audit import Actor
 from store.errors import Conflict, Forbidden, Invalid, NotFound
 
 MAX_VERIFICATION_ATTEMPTS = 5
+#: Repeats of a notification rule ("call again until reached").
+MIN_REPEAT_EVERY, MAX_REPEAT_EVERY = 1, 86_400
+DEFAULT_REPEAT_TIMES, MAX_REPEAT_TIMES = 3, 20
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,21 @@ def list_rules(session: Session, user_id: str) -> list[NotificationRule]:
     return list(session.scalars(stmt.order_by(NotificationRule.delay_seconds, NotificationRule.id)))
 
 
+def _repeat_times(every: int | None, times: int | None) -> int:
+    if every is None:
+        if times:
+            raise Invalid("repeat_every_seconds", "is needed to repeat (how long between tries)")
+        return 0
+    if not MIN_REPEAT_EVERY <= every <= MAX_REPEAT_EVERY:
+        raise Invalid(
+            "repeat_every_seconds", f"must be between {MIN_REPEAT_EVERY} and {MAX_REPEAT_EVERY}"
+        )
+    times = DEFAULT_REPEAT_TIMES if times is None else times
+    if not 1 <= times <= MAX_REPEAT_TIMES:
+        raise Invalid("repeat_times", f"must be between 1 and {MAX_REPEAT_TIMES}")
+    return times
+
+
 def create_rule(
     session: Session,
     actor: Actor,
@@ -153,11 +171,17 @@ def create_rule(
     contact_method_id: str,
     delay_seconds: int,
     urgency: Urgency,
+    repeat_every_seconds: int | None = None,
+    repeat_times: int | None = None,
 ) -> NotificationRule:
+    """A rule: page through ``contact_method_id`` ``delay_seconds`` after the person is
+    notified and, with ``repeat_every_seconds``, again that often, ``repeat_times`` more times
+    (default :data:`DEFAULT_REPEAT_TIMES`), until the incident is acknowledged or resolved."""
     get_user(session, user_id)
     require_self_or_manager(session, actor, user_id, "add notification rules")
     if delay_seconds < 0:
         raise Invalid("delay_seconds", "must be 0 or more")
+    times = _repeat_times(repeat_every_seconds, repeat_times)
     cm = session.get(ContactMethod, contact_method_id)
     if cm is None or cm.user_id != user_id:
         raise Invalid("contact_method_id", "no such contact method of this user")
@@ -175,6 +199,8 @@ def create_rule(
         contact_method_id=contact_method_id,
         delay_seconds=delay_seconds,
         urgency=urgency,
+        repeat_every_seconds=repeat_every_seconds,
+        repeat_times=times,
     )
     session.add(rule)
     audit.record(session, actor, "create", rule, None)

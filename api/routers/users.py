@@ -181,6 +181,8 @@ def create_rule(user_id: str, body: RuleIn, session: SessionDep, actor: CurrentA
         contact_method_id=body.contact_method_id,
         delay_seconds=body.delay_seconds,
         urgency=body.urgency,
+        repeat_every_seconds=body.repeat_every_seconds,
+        repeat_times=body.repeat_times,
     )
     return RuleOut.model_validate(rule)
 

@@ -137,6 +137,15 @@ class RuleIn(Strict):
     contact_method_id: str
     delay_seconds: int = Field(ge=0, le=86_400)
     urgency: Urgency = Urgency.high
+    repeat_every_seconds: int | None = Field(
+        None,
+        ge=1,
+        le=86_400,
+        description="try again this often until the incident is acknowledged or resolved",
+    )
+    repeat_times: int | None = Field(
+        None, ge=1, le=20, description="how many more tries (default 3 with repeat_every_seconds)"
+    )
 
 
 class RuleOut(BaseModel):
@@ -146,6 +155,8 @@ class RuleOut(BaseModel):
     contact_method_id: str
     delay_seconds: int
     urgency: Urgency
+    repeat_every_seconds: int | None
+    repeat_times: int
 
 
 class AuditOut(BaseModel):

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paging.bundling import PendingPage, Plan, plan_delivery
+from paging.bundling import PendingPage, Plan, Sent, plan_delivery
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 S = timedelta(seconds=1)
@@ -121,16 +123,17 @@ def test_lone_page_is_immediate_unless_burst_is_used_up(recent: list[int], burst
     burst=st.integers(min_value=1, max_value=4),
     window_s=st.integers(min_value=1, max_value=60),
     interval_s=st.integers(min_value=0, max_value=90),
+    calls=st.booleans(),
 )
-@settings(max_examples=150)
-def test_simulated_storm_respects_burst_and_delivers_everything(
-    arrivals: list[int], burst: int, window_s: int, interval_s: int
+@settings(max_examples=200)
+def test_simulated_storm_respects_burst_and_interval_and_delivers_everything(
+    arrivals: list[int], burst: int, window_s: int, interval_s: int, calls: bool
 ) -> None:
     window, interval = window_s * S, interval_s * S
     arrive_at: dict[str | int, datetime] = {
         f"p{i}": NOW + t * S for i, t in enumerate(sorted(arrivals))
     }
-    sent_messages: list[datetime] = []
+    sent: list[Sent] = []
     delivered: dict[str | int, datetime] = {}
     individual = 0
     queue: list[PendingPage] = []
@@ -142,20 +145,54 @@ def test_simulated_storm_respects_burst_and_delivers_everything(
         while upcoming and upcoming[0][1] <= now:
             arrived, _ = upcoming.pop(0)
             queue.append(PendingPage(arrived, int(str(arrived)[1:])))
-        plan = plan_delivery(sent_messages, queue, now, burst, window, interval)
+        plan = plan_delivery(sent, queue, now, burst, window, interval, one_at_a_time=calls)
+        if any(p.held for p in queue):
+            assert plan.messages_now <= 1, "the end of a deferral is one message"
+        if calls:
+            assert plan.messages_now <= 1, "one call at a time"
         for p in plan.send_now:
-            sent_messages.append(now)
+            sent.append(Sent(now, storm=plan.storm and not plan.bundle))
             delivered[p.id] = now
             individual += 1
         if plan.bundle:
-            sent_messages.append(now)
+            sent.append(Sent(now, storm=plan.storm))
             for p in plan.bundle:
                 delivered[p.id] = now
-        queue = list(plan.deferred)
+        queue = [replace(p, held=p.held or plan.storm) for p in plan.deferred]
         wake = plan.defer_until
     assert set(delivered) == set(arrive_at)
     for page_id, at in delivered.items():
         assert at - arrive_at[page_id] <= max(window, interval)
-    for t in sent_messages:
-        assert sum(1 for u in sent_messages if t - window < u <= t) <= burst
+    times = [m.at for m in sent]
+    for t in times:
+        assert sum(1 for u in times if t - window < u <= t) <= burst
+    # After a storm message, the next message comes a bundle interval later at the earliest.
+    for before, after in itertools.pairwise(sent):
+        if before.storm:
+            assert after.at - before.at >= interval
     assert individual <= len(arrive_at)
+
+
+def test_the_end_of_a_deferral_is_one_message_then_one_per_interval() -> None:
+    """Three singles, then a held page: at its release the window is empty again, yet the
+    held pages go as one message, and the storm goes on at one message per interval."""
+    first = [Sent(NOW - 62 * S), Sent(NOW - 61 * S), Sent(NOW - 60 * S)]
+    held = [replace(p, held=True) for p in pages(3)]
+    plan = plan_delivery(first, held, NOW)
+    assert ids(plan.bundle) == ["p1", "p2", "p3"] and plan.send_now == () and plan.storm
+    after = [*first, Sent(NOW, storm=True)]
+    later = plan_delivery(after, pages(1, start=4), NOW + 5 * S)
+    assert ids(later.deferred) == ["p4"] and later.defer_until == NOW + INTERVAL
+    assert later.storm
+    # A quiet bundle interval after the last storm message ends the storm.
+    quiet = plan_delivery(after, pages(2, start=5), NOW + INTERVAL + S)
+    assert ids(quiet.send_now) == ["p5", "p6"] and not quiet.storm
+
+
+def test_calls_go_one_at_a_time_and_wait_for_the_call_in_progress() -> None:
+    plan = plan_delivery([], pages(3), NOW, one_at_a_time=True)
+    assert ids(plan.bundle) == ["p1", "p2", "p3"] and plan.send_now == ()
+    assert not plan.storm  # within the burst: just one call at a time
+    busy = plan_delivery([], pages(2), NOW, one_at_a_time=True, busy_until=NOW + 90 * S)
+    assert ids(busy.deferred) == ["p1", "p2"] and busy.defer_until == NOW + 90 * S
+    assert not busy.storm  # waiting for a line, not held by a storm

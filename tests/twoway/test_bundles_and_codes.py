@@ -87,14 +87,14 @@ def test_codes_are_short_stable_per_number_and_freed_when_resolved(
         assert codes.assign(session, ADA, second, now) == 2
         assert codes.assign(session, ADA, first, now) == 1  # reused while open
         assert codes.assign(session, "+12015550102", second, now) == 1  # per number
-        assert codes.incident_for(session, ADA, 2) == second
+        assert codes.incidents_for(session, ADA, 2) == [second]
     resolved = client.post(f"/api/v1/incidents/{first}/resolve", headers=admin_headers())
     assert resolved.status_code == 200
     with database.transaction() as session:
         # Until the number needs a code again, a late "1a" still finds the resolved incident.
-        assert codes.incident_for(session, ADA, 1) == first
+        assert codes.incidents_for(session, ADA, 1) == [first]
         assert codes.assign(session, ADA, third, now + timedelta(seconds=1)) == 1
-        assert codes.incident_for(session, ADA, 1) == third
+        assert codes.incidents_for(session, ADA, 1) == [third]
         assert codes.assign(session, ADA, second, now) == 2
 
 
@@ -121,8 +121,8 @@ def test_two_engines_assigning_codes_to_one_number_at_once_never_share_a_code(
         assert racing.result(timeout=10) == 2
     assert racing.result() == 2
     with database.transaction() as session:
-        assert codes.incident_for(session, ADA, 1) == first
-        assert codes.incident_for(session, ADA, 2) == second
+        assert codes.incidents_for(session, ADA, 1) == [first]
+        assert codes.incidents_for(session, ADA, 2) == [second]
 
 
 def test_the_generated_secret_is_stored_once_and_a_configured_one_wins(

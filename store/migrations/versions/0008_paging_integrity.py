@@ -3,7 +3,8 @@
 - ``users.deactivated_at``: people are deactivated, never erased (the past keeps their name).
 - ``notification_rules.repeat_every_seconds`` / ``repeat_times`` and ``notifications.repeat``
   (part of the outbox's unique step key, now named ``uq_notifications_step``).
-- ``notifications.throttled``: storm throttling's memory (held pages, messages sent in a storm).
+- ``notifications.throttle``: throttling's memory (pages held in a storm or behind a call in
+  progress, messages sent in a storm).
 - ``notifications.rule_id`` widened to 64 (fail-over rows are keyed ``failover:<method id>``).
 - ``incidents.unrouted_at``: a pass of the policy reached nobody.
 - ``reply_codes``: a bundle's code (``Reply 6a to ack all``) names the bundled message and its
@@ -43,9 +44,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.add_column(sa.Column("repeat", sa.Integer(), server_default="0", nullable=False))
-        batch_op.add_column(
-            sa.Column("throttled", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+        batch_op.add_column(sa.Column("throttle", sa.String(length=8), nullable=True))
         batch_op.alter_column(
             "rule_id",
             existing_type=sa.String(length=32),
@@ -110,7 +109,7 @@ def downgrade() -> None:
             type_=sa.String(length=32),
             existing_nullable=True,
         )
-        batch_op.drop_column("throttled")
+        batch_op.drop_column("throttle")
         batch_op.drop_column("repeat")
 
     with op.batch_alter_table("notification_rules", schema=None) as batch_op:
