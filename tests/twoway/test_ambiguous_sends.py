@@ -41,8 +41,9 @@ def test_a_call_accepted_but_answered_after_the_timeout_rings_once(live: Live) -
     wait_until(lambda: "notify_retry" in live.log_kinds(incident), timeout=6)
     [call] = live.twilio.calls_to(ADA)
     wait_until(
-        lambda: live.notifications(incident_id=incident, channel="voice")[0].provider_id
-        == call.sid,
+        lambda: (
+            live.notifications(incident_id=incident, channel="voice")[0].provider_id == call.sid
+        ),
         timeout=6,
     )
     assert stays(lambda: len(live.twilio.calls_to(ADA)) == 1, LATE)

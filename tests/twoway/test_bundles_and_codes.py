@@ -10,15 +10,19 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import select
 
-from paging import codes, links
+from escalation.models import Incident
+from paging import codes, links, replies
 from paging.actions import Action
+from paging.models import Notification, NotificationStatus
 from paging.server_secret import server_secret
 from people.models import ContactType as CT
 from store.base import utcnow
 from store.db import Database
 from store.settings import Settings
 from tests.conftest import admin_headers
+from tests.factories import Factory
 from tests.twoway.conftest import Live, answer_text
 
 ADA = "+12015550101"
@@ -148,3 +152,37 @@ def test_the_generated_secret_is_stored_once_and_a_configured_one_wins(
     with pytest.raises(links.LinkError) as refused:
         links.check(key, token)
     assert refused.value.status == 403
+
+
+def test_a_bare_ack_acts_on_every_incident_of_the_newest_message(
+    database: Database, factory: Factory, incidents: list[str]
+) -> None:
+    """The newest text to a number was a bundle of two: a bare "ack" acknowledges both, not
+    an arbitrary one of them; the older single page is left alone."""
+    ada = factory.user(name="Ada")
+    factory.contact(ada, CT.sms, ADA)
+    older, first, second = incidents
+    now = utcnow()
+
+    def page(incident_id: str, sent: timedelta, into: str | None = None) -> str:
+        with database.transaction() as session:
+            row = Notification(
+                kind="page", incident_id=incident_id, epoch=0, loop=0, tier=0, user_id=ada.id,
+                rule_id="r", channel="sms", address=ADA, send_at=now - sent,
+                status=NotificationStatus.sent, sent_at=now - sent, bundled_into=into,
+            )  # fmt: skip
+            session.add(row)
+            session.flush()
+            return row.id
+
+    page(older, timedelta(seconds=30))
+    carrier = page(first, timedelta(seconds=5))
+    page(second, timedelta(seconds=5), into=carrier)
+    with database.transaction() as session:
+        answer = replies.handle_sms(
+            session, replies.InboundMessage("SM" + "1" * 32, ADA, "ack"), now
+        )
+        rows = session.scalars(select(Incident).where(Incident.id.in_(incidents)))
+        statuses = {row.id: row.status.value for row in rows}
+    assert answer is not None and answer.startswith("Acknowledged 2 incidents: #")
+    assert statuses == {older: "triggered", first: "acknowledged", second: "acknowledged"}
