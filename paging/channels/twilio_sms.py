@@ -8,6 +8,7 @@ Delivery receipts come back to ``message.callback_url`` (see ``paging.delivery_s
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
@@ -20,7 +21,9 @@ PAGE_SEGMENTS = 2
 #: A bundle is one long message (a phone shows a concatenated SMS as one), up to Twilio's
 #: 1,600 characters: a storm buzzes once per message, not once per text.
 BUNDLE_SEGMENTS = 10
-LOOKUP_LIMIT = 50
+#: ``lookup`` reads the messages to the number newest first, page by page, back to the claim
+#: (a storm may have sent a number hundreds since), at most this many.
+LOOKUP_PAGE, LOOKUP_LIMIT = 50, 2000
 #: How far before the claim a message found by ``lookup`` may have been created (clock
 #: differences between us and Twilio; its times have one-second resolution).
 LOOKUP_SLACK = timedelta(seconds=30)
@@ -87,14 +90,19 @@ class TwilioSmsChannel:
     ) -> SendResult | None:
         """Sent already when every body of the message went to the number since ``since``
         (messages ``known`` to be others' left out: a repeat of a page has the same text)."""
-        found = self.api.client().messages.list(
-            to=message.address, from_=self.api.from_number, limit=LOOKUP_LIMIT
+        found = self.api.client().messages.stream(
+            to=message.address, from_=self.api.from_number, page_size=LOOKUP_PAGE
         )
         sids: dict[str, str] = {}
-        for record in found:
+        older = 0
+        for record in itertools.islice(found, LOOKUP_LIMIT):
             created = record.date_created
             if isinstance(created, datetime) and created < since - LOOKUP_SLACK:
+                older += 1
+                if older >= LOOKUP_PAGE:
+                    break  # newest first: a page of older ones, the rest are older still
                 continue
+            older = 0
             if str(record.sid) not in known:
                 sids.setdefault(str(record.body), str(record.sid))
         bodies = render(message)

@@ -7,6 +7,7 @@ see ``paging.voice_calls``); progress comes back to ``message.callback_url``.
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -17,7 +18,8 @@ from paging.channels.twilio_client import TwilioApi, call_api
 #: up after 25-30 s; ringing less than that makes an unanswered call visible more often).
 RING_SECONDS = 25
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
-LOOKUP_LIMIT = 20
+#: ``lookup`` reads the calls to the number newest first, back to the claim, at most this many.
+LOOKUP_PAGE, LOOKUP_LIMIT = 20, 500
 LOOKUP_SLACK = timedelta(seconds=5)  # clock skew; the call is made after the claim
 
 
@@ -57,13 +59,20 @@ class TwilioVoiceChannel:
         (The Calls API cannot tell which page a call carried; a number gets one call at a
         time, and the calls of other pages are ``known``.)
         """
-        calls = self.api.client().calls.list(
-            to=message.address, from_=self.api.from_number, limit=LOOKUP_LIMIT
+        calls = self.api.client().calls.stream(
+            to=message.address, from_=self.api.from_number, page_size=LOOKUP_PAGE
         )
-        for call in calls:
+        older = 0
+        for call in itertools.islice(calls, LOOKUP_LIMIT):
             created = call.date_created
-            if str(call.sid) in known:
+            if not isinstance(created, datetime):
                 continue
-            if isinstance(created, datetime) and created >= since - LOOKUP_SLACK:
+            if created < since - LOOKUP_SLACK:
+                older += 1
+                if older >= LOOKUP_PAGE:
+                    break  # newest first: a page of older ones, the rest are older still
+                continue
+            older = 0
+            if str(call.sid) not in known:
                 return SendResult(Outcome.sent, provider_id=str(call.sid))
         return None

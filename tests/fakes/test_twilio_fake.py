@@ -203,14 +203,15 @@ def test_an_answer_after_the_clients_timeout_still_sends_the_message(
 
 
 def test_held_answers_wait_until_released(fake: TwilioFake, client: Client) -> None:
-    fake.hold_answers()
+    fake.hold_answers(after=1)
+    assert client.messages.create(to=OURS, from_=OURS, body="answered").status == "queued"
     with ThreadPoolExecutor(2) as pool:
         waiting = [
             pool.submit(client.messages.create, to=number, from_=OURS, body="held")
             for number in (ALICE, BOB)
         ]
         fake.wait_for(lambda: fake.unanswered == 2)
-        assert len(fake.messages) == 2 and not any(f.done() for f in waiting)
+        assert len(fake.messages) == 3 and not any(f.done() for f in waiting)
         fake.release_answers()
         assert {f.result(timeout=5).to for f in waiting} == {ALICE, BOB}
     assert fake.unanswered == 0

@@ -168,9 +168,10 @@ class TwilioFake:
         """Every create is answered ``seconds`` after it was accepted (a slow provider)."""
         self._timing.delay_every(seconds)
 
-    def hold_answers(self) -> None:
-        """Accept creates but answer none until :meth:`release_answers` (or :meth:`stop`)."""
-        self._timing.hold()
+    def hold_answers(self, after: int = 0) -> None:
+        """Accept creates but answer none - but the next ``after`` - until
+        :meth:`release_answers` (or :meth:`stop`)."""
+        self._timing.hold(after)
 
     def release_answers(self) -> None:
         self._timing.release()

@@ -20,6 +20,7 @@ class AnswerTiming:
         self._open = threading.Event()
         self._open.set()
         self._waiting = 0
+        self._free = 0  # creates still answered at once while answers are held
 
     def delay_next(self, n: int, seconds: float) -> None:
         with self._lock:
@@ -35,8 +36,10 @@ class AnswerTiming:
             self._every = 0.0
         self._open.set()
 
-    def hold(self) -> None:
-        """Accept creates but answer none until :meth:`release`."""
+    def hold(self, after: int = 0) -> None:
+        """Accept creates but answer none (but the next ``after``) until :meth:`release`."""
+        with self._lock:
+            self._free = after
         self._open.clear()
 
     def release(self) -> None:
@@ -49,8 +52,17 @@ class AnswerTiming:
             return self._waiting
 
     def will_wait(self) -> bool:
+        """Whether the answer to the create just accepted is to wait (takes one of the answers
+        still given at once while answers are held)."""
         with self._lock:
-            return bool(self._next or self._every) or not self._open.is_set()
+            if self._next or self._every:
+                return True
+            if self._open.is_set():
+                return False
+            if self._free > 0:
+                self._free -= 1
+                return False
+            return True
 
     def wait(self) -> None:
         """Block the answer of one accepted create as the test asked (until stopping)."""

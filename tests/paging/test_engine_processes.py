@@ -1,9 +1,16 @@
-"""Real engine processes: SIGKILL in the middle of escalations; two engines on PostgreSQL."""
+"""Real engine processes: SIGKILL in the middle of escalations; two engines on PostgreSQL.
+
+The engines page through the Twilio fake over HTTP, which holds its answers back when the test
+says: so the kill lands while sends are in flight (accepted by "Twilio", not yet recorded), by
+arrangement, never by timing.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 from collections import Counter
@@ -15,22 +22,26 @@ import pytest
 from sqlalchemy import func, select
 
 from escalation import service as escalation
-from escalation.models import IncidentLog, TargetType
+from escalation.models import TargetType
 from paging import intake
 from paging.models import Notification, NotificationStatus
 from people.models import ContactType
 from store.audit import Actor
 from store.db import Database
 from tests.factories import Factory
+from tests.fakes.twilio_fake import TwilioFake
 from tests.waiting import wait_until
 
 ENGINE = [sys.executable, "-c", "from api.cli import main; main()", "engine"]
+OURS = "+12015550100"
+DONE = (NotificationStatus.sent, NotificationStatus.delivered)
 
 
 class Engines:
-    def __init__(self, url: str, logs: Path) -> None:
+    def __init__(self, url: str, logs: Path, twilio: TwilioFake) -> None:
         self.url = url
         self.logs = logs
+        self.twilio = twilio
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> subprocess.Popen[bytes]:
@@ -39,6 +50,16 @@ class Engines:
             WATCHBILL_DATABASE_URL=self.url,
             WATCHBILL_ENGINE_LEASE_SECONDS="5",
             WATCHBILL_ENGINE_SWEEP_SECONDS="0.5",
+            WATCHBILL_TWILIO_ACCOUNT_SID=self.twilio.account_sid,
+            WATCHBILL_TWILIO_AUTH_TOKEN=self.twilio.auth_token,
+            WATCHBILL_TWILIO_FROM=OURS,
+            WATCHBILL_TWILIO_API_URL=self.twilio.url,
+            # Held answers must outlast the test's wait for its preconditions.
+            WATCHBILL_TWILIO_TIMEOUT_SECONDS="60",
+            # Nobody listens for the fake's status callbacks: the engine runs alone.
+            WATCHBILL_PUBLIC_URL="http://127.0.0.1:9",
+            # Every page a message of its own (storm bundling is tested elsewhere).
+            WATCHBILL_PAGE_BURST="100000",
         )
         log = self.logs / f"engine-{len(self.processes)}.log"
         with log.open("wb") as sink:
@@ -71,9 +92,17 @@ class Engines:
 
 
 @pytest.fixture
-def engines(database_url: str, tmp_path: Path) -> Iterator[Engines]:
-    running = Engines(database_url, tmp_path)
+def twilio() -> Iterator[TwilioFake]:
+    with TwilioFake() as fake:
+        yield fake
+        assert fake.errors == []
+
+
+@pytest.fixture
+def engines(database_url: str, tmp_path: Path, twilio: TwilioFake) -> Iterator[Engines]:
+    running = Engines(database_url, tmp_path, twilio)
     yield running
+    twilio.release_answers()
     running.stop_all()
 
 
@@ -115,85 +144,102 @@ def _setup(database: Database, factory: Factory, incidents: int, tiers: int, peo
             intake.trigger(session, services[n % 4], intake.Trigger(title=f"alert {n}"), now)
 
 
-def _deliveries(database: Database) -> Counter[tuple[str, str]]:
-    """(incident, notification) pairs the log channel actually wrote, with their count."""
-    with database.transaction() as session:
-        rows = session.execute(
-            select(IncidentLog.incident_id, IncidentLog.data).where(
-                IncidentLog.kind == "page_logged"
-            )
-        ).all()
-    return Counter((incident, str((data or {}).get("notification_id"))) for incident, data in rows)
-
-
 def _counts(database: Database) -> tuple[int, int]:
     with database.transaction() as session:
         total = session.scalar(select(func.count()).select_from(Notification)) or 0
         done = (
             session.scalar(
-                select(func.count())
-                .select_from(Notification)
-                .where(Notification.status == NotificationStatus.sent)
+                select(func.count()).select_from(Notification).where(Notification.status.in_(DONE))
             )
             or 0
         )
     return int(total), int(done)
 
 
-def _check_exactly_once(database: Database, incidents: int, tiers: int) -> None:
-    total, done = _counts(database)
-    assert total == incidents * tiers, "one row per (incident, tier, person, rule), no more"
-    assert done == total, "every page went out"
+def _claimed(database: Database) -> dict[str, str]:
+    """The rows being sent right now, by the engine (host:pid) that claimed them."""
     with database.transaction() as session:
-        rows = session.scalars(select(Notification)).all()
-        carriers = {r.id: (r.bundled_into or r.id) for r in rows}
-        by_incident = {r.id: r.incident_id or "" for r in rows}
-    delivered = _deliveries(database)
-    # Each notification went out once: either itself or inside one bundle, never twice.
-    for notification_id, carrier in carriers.items():
-        key = (by_incident[notification_id], carrier)
-        assert delivered[key] == 1, (notification_id, delivered[key])
-    assert all(count == 1 for count in delivered.values()), "a page was written twice"
+        rows = session.execute(
+            select(Notification.id, Notification.claimed_by).where(
+                Notification.status == NotificationStatus.sending
+            )
+        ).all()
+    return {row_id: ":".join((by or "").split(":")[:2]) for row_id, by in rows}
+
+
+def _check_exactly_once(database: Database, twilio: TwilioFake, total: int) -> None:
+    """Every page is one text at the fake, none twice, and recorded as sent."""
+    assert _counts(database) == (total, total), "one row per step, every one sent"
+    with database.transaction() as session:
+        rows = session.execute(
+            select(Notification.address, Notification.incident_id, Notification.provider_id)
+        ).all()
+    texts = Counter(
+        (m.to, match.group(1))
+        for m in twilio.messages
+        if (match := re.search(r"/incidents/([0-9a-f]{32})", m.body))
+    )
+    twice = sorted(key for key, count in texts.items() if count > 1)
+    assert not twice, f"sent twice (number, incident): {twice}"
+    assert len(twilio.messages) == total, "a page was sent twice, or one was lost"
+    assert all(texts[(address, incident)] == 1 for address, incident, _ in rows)
+    sids = {m.sid for m in twilio.messages}
+    assert {provider for *_, provider in rows} == sids, "each row records its own text"
 
 
 def test_sigkilled_engine_restarts_and_loses_or_repeats_nothing(
-    database: Database, factory: Factory, engines: Engines
+    database: Database, factory: Factory, engines: Engines, twilio: TwilioFake
 ) -> None:
     incidents, tiers = 30, 3
+    total = incidents * tiers
+    # 25 texts are answered; from the 26th on, "Twilio" accepts and sends them but its
+    # answers are held: the engine cannot finish, and dies with sends in flight.
+    twilio.hold_answers(after=25)
     _setup(database, factory, incidents, tiers, people=6)
     first = engines.start()
-    engines.wait_until(lambda: _counts(database)[1] >= 25, timeout=30)
+    engines.wait_until(lambda: twilio.unanswered > 0 and _counts(database)[1] >= 25, timeout=30)
+    in_flight = set(_claimed(database))
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
-    stalled = _counts(database)
-    assert stalled[1] < incidents * tiers, "the kill came in the middle of the work"
+    assert in_flight and _counts(database)[1] < total, "the kill came in the middle of the work"
+    twilio.release_answers()  # too late for the dead engine: it never learns they went out
     engines.start()
-    engines.wait_until(
-        lambda: _counts(database) == (incidents * tiers, incidents * tiers), timeout=60
-    )
-    _check_exactly_once(database, incidents, tiers)
+    engines.wait_until(lambda: _counts(database) == (total, total), timeout=60)
+    _check_exactly_once(database, twilio, total)
 
 
 def test_two_engines_share_the_work_and_one_finishes_after_the_other_dies(
-    database_url: str, database: Database, factory: Factory, engines: Engines
+    database_url: str,
+    database: Database,
+    factory: Factory,
+    engines: Engines,
+    twilio: TwilioFake,
 ) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("several engines need PostgreSQL")
     incidents, tiers = 200, 2
+    total = incidents * tiers
+    twilio.hold_answers()  # every send stays in flight until both engines have their share
     a = engines.start()
     engines.start()
     _setup(database, factory, incidents, tiers, people=20)
-    engines.wait_until(lambda: _counts(database)[1] >= incidents // 2, timeout=60)
+
+    def both_at_work() -> bool:
+        return len(set(_claimed(database).values())) == 2
+
+    engines.wait_until(both_at_work, timeout=30)
+    a_name = f"{socket.gethostname()}:{a.pid}"
+    a_claims = {row for row, by in _claimed(database).items() if by == a_name}
+    assert a_claims, "the engine to be killed holds sends in flight"
     a.send_signal(signal.SIGKILL)
     a.wait(timeout=10)
-    engines.wait_until(
-        lambda: _counts(database) == (incidents * tiers, incidents * tiers), timeout=90
-    )
-    _check_exactly_once(database, incidents, tiers)
+    twilio.release_answers()
+    engines.wait_until(lambda: _counts(database) == (total, total), timeout=90)
+    _check_exactly_once(database, twilio, total)
     with database.transaction() as session:
-        claimers = {
-            (c or "").split(":")[1]
-            for c in session.scalars(select(Notification.claimed_by)).all()
-            if c
-        }
-    assert len(claimers) >= 2, "both engines sent pages"
+        taken_over = session.scalars(
+            select(Notification.claimed_by).where(Notification.id.in_(a_claims))
+        ).all()
+    assert all(by and not by.startswith(a_name + ":") for by in taken_over), (
+        "the survivor finished the dead engine's sends"
+    )
