@@ -85,12 +85,14 @@ def _spoken(session: Session, incident: Incident) -> SpokenIncident:
 
 def _pages_of_call(session: Session, row: Notification) -> list[tuple[Notification, Incident]]:
     """The call's pages with their incidents: the carrier's and, for a bundled call (an alert
-    storm), every page bundled into it; by incident number."""
+    storm), every page bundled into it; by incident number (oldest first)."""
     rows = [
         row,
         *session.scalars(select(Notification).where(Notification.bundled_into == row.id)),
     ]
-    pages = [(r, incident_rows.get_incident(session, r.incident_id)) for r in rows if r.incident_id]
+    # Once each: a repeat of a page may have been bundled with the page itself.
+    first = {r.incident_id: r for r in reversed(rows) if r.incident_id}
+    pages = [(r, incident_rows.get_incident(session, i)) for i, r in first.items()]
     return sorted(pages, key=lambda page: page[1].number)
 
 
