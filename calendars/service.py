@@ -146,9 +146,10 @@ def schedule_feed(session: Session, settings: Settings, token: str) -> Feed:
 
 
 def user_feed(session: Session, settings: Settings, token: str) -> Feed:
-    """The feed of the user whose calendar token is ``token``: their shifts everywhere."""
+    """The feed of the user whose calendar token is ``token``: their shifts everywhere. A
+    deactivated user's feed address stops working, like their API tokens."""
     user = session.scalar(select(User).where(User.ical_token == token)) if token else None
-    if user is None:
+    if user is None or user.deactivated_at is not None:
         raise NotFound("no calendar feed at this address (the link may have been replaced)")
     return Feed(
         key=f"user:{user.id}",

@@ -106,9 +106,12 @@ def test_deactivation_keeps_the_past_and_stops_tokens_paging_and_new_references(
     assert entries[0]["action"] == "deactivate"
     assert entries[0]["after"]["name"] == "Cat"
 
-    # Her token stops working; a sign-in must refuse her; she cannot act on incidents.
+    # Her token and her calendar address stop working; a sign-in must refuse her.
     refused = api.client.get("/api/v1/users/me", headers=cat.headers)
     assert refused.status_code == 401
+    assert api.client.get(user["ical_url"].replace("http://testserver", "")).status_code == 404
+    schedule_feed = api.get(f"/schedules/{sid}")["ical_url"].replace("http://testserver", "")
+    assert "Cat" in api.client.get(schedule_feed, params={"past_days": 7}).text
     with database.transaction() as session:
         assert not people.may_sign_in(session.get(User, cat.id))
         assert people.may_sign_in(session.get(User, bob.id))
@@ -161,3 +164,6 @@ def test_a_deactivated_person_cannot_act_on_an_incident_they_were_paged_for(
     with database.transaction() as session:
         found = session.get(Incident, incident)
         assert found is not None and not actions.may_act(session, actor, found)
+    # The incident log keeps his name.
+    log = api.get(f"/incidents/{incident}")["log"]
+    assert any(e["kind"] == "notify_tier" and "Bob" in e["message"] for e in log)

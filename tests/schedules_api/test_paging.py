@@ -96,8 +96,9 @@ def test_the_person_paged_around_dst_changes_is_the_one_oncall_names(
 ) -> None:
     """Pages through a schedule target at instants around both 2024 DST changes in New York
     (a daily 02:30 handoff that does not exist one night and happens twice another, a night
-    layer restricted to 01:00-03:00 local, nobody from midnight to 00:30): the person paged, at the trigger (API) and
-    at the next tier (an engine pass at that instant), is the one ``/oncall`` names then."""
+    layer restricted to 01:00-03:00 local, nobody from midnight to 00:30): the person paged,
+    at the trigger (API) and at the next tier (an engine pass at that instant), is the one
+    ``/oncall`` names then."""
     ids: list[str] = []
     for name in ("Ada", "Bob", "Cat", "Dan"):
         person = api.factory.user(name=name)
