@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
 
-from api.deps import SessionDep
+from api.deps import get_database
 from escalation import incidents
+from store.db import Database
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger("watchbill.api")
 
 
 class _Unrouted:
@@ -30,7 +34,15 @@ class _Unrouted:
 
 
 @router.get("/metrics", summary="Prometheus metrics of the API process and its engine")
-def metrics(session: SessionDep) -> Response:
-    stored = CollectorRegistry(auto_describe=False)
-    stored.register(_Unrouted(incidents.count_unrouted(session)))
-    return Response(generate_latest() + generate_latest(stored), media_type=CONTENT_TYPE_LATEST)
+def metrics(database: Annotated[Database, Depends(get_database)]) -> Response:
+    text = generate_latest()
+    try:
+        with database.transaction() as session:
+            unrouted = incidents.count_unrouted(session)
+    except Exception as exc:  # the process's own metrics are still worth a scrape
+        log.warning("counting unrouted incidents failed: %s", exc)
+    else:
+        stored = CollectorRegistry(auto_describe=False)
+        stored.register(_Unrouted(unrouted))
+        text += generate_latest(stored)
+    return Response(text, media_type=CONTENT_TYPE_LATEST)
