@@ -17,6 +17,19 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+MAX_NAME = 200
+
+
+def display_name(value: str) -> str:
+    """A person's or thing's name: spaces around it dropped, not empty, at most 200 characters."""
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value) > MAX_NAME:
+        raise ValueError(f"must be at most {MAX_NAME} characters")
+    return value
+
+
 def time_zone(name: str) -> str:
     """An IANA zone name known to the tz database."""
     if name not in _zones():
