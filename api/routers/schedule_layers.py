@@ -134,7 +134,7 @@ def create_override(
     override = overrides.create_override(
         session, actor, schedule_id, user_id=body.user_id, start=body.start, end=body.end
     )
-    return override_out(override)
+    return override_out(session, override)
 
 
 @router.get("/schedules/{schedule_id}/overrides", summary="List overrides")
@@ -156,14 +156,14 @@ def list_overrides(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return ListOut(items=[override_out(o) for o in result.items], next=result.next)
+    return ListOut(items=[override_out(session, o) for o in result.items], next=result.next)
 
 
 @router.get("/schedules/{schedule_id}/overrides/{override_id}", summary="Get an override")
 def get_override(
     schedule_id: str, override_id: str, session: SessionDep, _: CurrentActor
 ) -> OverrideOut:
-    return override_out(overrides.get_override(session, schedule_id, override_id))
+    return override_out(session, overrides.get_override(session, schedule_id, override_id))
 
 
 @router.delete(
@@ -178,4 +178,4 @@ def delete_override(
     truncated = overrides.delete_override(session, actor, schedule_id, override_id, now=now)
     if truncated is None:
         return Response(status_code=204)
-    return override_out(truncated)
+    return override_out(session, truncated)
