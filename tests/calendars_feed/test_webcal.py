@@ -47,7 +47,7 @@ def _chained(*errors: BaseException) -> BaseException:
 
 def test_only_a_server_without_tls_is_tried_over_http() -> None:
     plain = ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number")
-    plain.reason = "WRONG_VERSION_NUMBER"  # type: ignore[misc]
+    plain.reason = "WRONG_VERSION_NUMBER"
     assert webcal.speaks_no_tls(_chained(httpx.ConnectError("x"), plain))
     assert webcal.speaks_no_tls(_chained(httpx.ConnectError("x"), ConnectionRefusedError()))
     bad_certificate = ssl.SSLCertVerificationError(1, "certificate verify failed")
