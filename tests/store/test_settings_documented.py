@@ -40,8 +40,8 @@ def _import_everything() -> None:
                 importlib.import_module(module.name)
 
 
-def _subclasses(cls: type) -> set[type]:
-    found = set()
+def _subclasses(cls: type[BaseSettings]) -> set[type[BaseSettings]]:
+    found: set[type[BaseSettings]] = set()
     for sub in cls.__subclasses__():
         found |= {sub} | _subclasses(sub)
     return found
