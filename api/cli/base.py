@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from typer.core import TyperGroup
 
 from api import validation_text
@@ -45,6 +45,9 @@ class _Commands(TyperGroup):
             fail(str(exc))
         except DomainError as exc:
             fail(exc.detail)
+        except OperationalError as exc:  # not reachable, refused, wrong password ...
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            fail(f"cannot use the database (WATCHBILL_DATABASE_URL): {reason}")
         except SQLAlchemyError as exc:
             fail(f"database: {exc.__class__.__name__}: {exc}".splitlines()[0])
 

@@ -20,7 +20,7 @@ from api.cli.base import CliError, app, console, ensure_schema, every, open_data
 from escalation import incidents as incident_rows
 from escalation import service as escalation
 from escalation.models import Incident, IncidentStatus, Service
-from paging import actions
+from paging import actions, change_events
 from people import service as people
 from people.models import UserRole
 from store.audit import Actor
@@ -127,6 +127,13 @@ def show(
     with database.transaction() as session:
         found = find_incident(session, incident, service)
         out.print(_summary(session, found, zone))
+        changes = change_events.recent(session, found)
+        if changes:
+            out.print("\nRecent changes on this service")
+            shown = table("at", "change", "source")
+            for change in changes:
+                shown.add_row(when.shown(change.happened_at, zone), change.summary, change.source)
+            out.print(shown)
         out.print("\nLog")
         out.print(_log_table(session, found, zone))
 

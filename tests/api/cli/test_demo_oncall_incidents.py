@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from api.cli import demo_data
 from escalation.models import Service
-from paging import intake
+from paging import change_events, intake
 from people.models import User
 from schedules import service as schedules
 from schedules.models import Schedule
@@ -166,6 +166,19 @@ def test_incidents_list_show_and_acknowledge_as_a_person(cli: Run, database: Dat
     assert _row(cli("incidents", "--status", "acknowledged").stdout, "1")[2] == "acknowledged"
     resolved = cli("incidents", "resolve", first, "--as", "ada@example.com")
     assert resolved.exit_code == 0 and "resolved by ada@example.com" in resolved.stdout
+
+
+def test_an_incident_shows_the_recent_changes_on_its_service(cli: Run, database: Database) -> None:
+    _demo(cli)
+    with database.transaction() as session:
+        key = session.scalars(select(Service)).one().integration_key
+        change = change_events.Change(key, "Deployed payments v42", "ci", None, None, None, None)
+        change_events.record(session, change, utcnow() - timedelta(minutes=10))
+    _trigger(database, "Payments failing")
+    shown = cli("incidents", "show", "1")
+    assert shown.exit_code == 0, shown.output
+    assert "Recent changes on this service" in shown.stdout
+    assert "Deployed payments v42" in shown.stdout and "ci" in shown.stdout
 
 
 def test_acting_needs_the_rights_of_the_person_named(cli: Run, database: Database) -> None:

@@ -94,3 +94,12 @@ def test_reading_commands_do_not_start_an_empty_database_elsewhere(
             "WATCHBILL_DATABASE_URL"
         )
     assert not missing.exists()
+
+
+def test_an_unreachable_database_is_one_line(cli: Run) -> None:
+    url = "postgresql+psycopg://watchbill@127.0.0.1:1/watchbill"  # nothing listens on port 1
+    result = cli("migrate", env={"WATCHBILL_DATABASE_URL": url})
+    assert result.exit_code == 1
+    line = result.stderr.strip()
+    assert line.startswith("error: cannot use the database (WATCHBILL_DATABASE_URL): ")
+    assert "\n" not in line and "Traceback" not in result.output
