@@ -349,11 +349,7 @@ class Engine:
                     apply(session, incident, now)
                 done += 1
             except Exception:
-                log.exception(
-                    "incident %s: step failed; it will be retried",
-                    incident.id,
-                    extra={"incident_id": incident.id},
-                )
+                log.exception("step failed; it will be retried", extra={"incident_id": incident.id})
         return done
 
     def _due_escalations(self, session: Session, now: datetime) -> int:

@@ -13,10 +13,11 @@ import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 
-from api.cli import demo_data, when
+from api.cli import demo_data
 from api.cli.base import CliError, app, ensure_schema, open_database, settings
 from api.cli.startup import describe_database
 from schedules import service as schedules
@@ -80,11 +81,10 @@ def demo(
         key = made.service.integration_key
     me = program()
     london = made.primary.time_zone
-    change = (
-        f", which stays 09:00 across the clock change on {when.shown(made.clock_change, None)}"
-        if made.clock_change is not None
-        else ""
-    )
+    change = ""
+    if made.clock_change is not None:
+        day = made.clock_change.astimezone(ZoneInfo(london)).strftime("%a %d %b %Y")
+        change = f", which stays 09:00 across the clock change on {day}"
     lines = [
         f"Demo organisation created in {describe_database(database)}:",
         f"  team       {made.team}: Ada Lovelace (manager), Grace Hopper and Alan Turing",

@@ -126,6 +126,11 @@ def test_quick_start_demo_and_the_three_printed_commands(
     assert "page_logged" in shown.stdout and "Reply 1a to ack" in shown.stdout, shown.stdout
     assert "Disk 95% full on db-1" in shown.stdout
 
+    oncall = _shell(f"{watch.split(' incidents ')[0]} oncall", new_user, env)
+    assert oncall.returncode == 0, oncall.stderr
+    paged = demo.stdout.split("On call now in Payments primary: ", 1)[1].splitlines()[0]
+    assert re.search(rf"Payments primary\s+{paged}\s", oncall.stdout), oncall.stdout
+
     acked = _shell(acknowledge, new_user, env)
     assert acked.returncode == 0, acked.stderr
     assert "#1 acknowledged by" in acked.stdout
