@@ -220,3 +220,16 @@ def test_the_public_url_of_a_wildcard_address_names_this_machine() -> None:
     assert startup.with_public_url(chosen, "127.0.0.1", 9000).public_url == (
         "https://oncall.example.com"
     )
+
+
+def test_a_bad_setting_stops_any_command_in_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*WATCHBILL, "version"],
+        env=_env(tmp_path, WATCHBILL_LOG_FORMAT="xml"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr == "error: WATCHBILL_LOG_FORMAT: must be one of text or json\n"
