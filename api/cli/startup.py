@@ -48,9 +48,10 @@ def with_public_url(settings: Settings, host: str, port: int) -> Settings:
 def bind(host: str, port: int) -> socket.socket:
     """A socket bound to ``(host, port)`` for uvicorn (which listens on it), or a one-line
     :class:`CliError` when the address cannot be had."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn chooses
     try:
         infos = socket.getaddrinfo(
-            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+            host or None, port, family=family, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )
     except socket.gaierror as exc:
         raise CliError(f"cannot listen on {host}:{port}: unknown host ({exc.strerror})") from None
