@@ -18,6 +18,7 @@ from api.routers import (
     audit,
     calendar_imports,
     calendars,
+    change_events,
     events,
     heartbeats,
     incidents,
@@ -43,6 +44,7 @@ MAX_BODY = 1024 * 1024
 #: Route families with a limit of their own (PagerDuty's Events API: 512 KB).
 BODY_LIMITS: tuple[tuple[str, int], ...] = (
     ("/v2/enqueue", events.BODY_LIMIT),
+    ("/v2/change/enqueue", events.BODY_LIMIT),
     ("/generic/2010-04-15/create_event.json", events.BODY_LIMIT),
 )
 
@@ -119,6 +121,7 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     app.include_router(events.router)  # first: the busiest routes match without a long scan
+    app.include_router(change_events.router)
     app.include_router(calendars.router)  # polled all day by calendar clients
     v1 = APIRouter(prefix="/api/v1")
     for module in (users, teams, tokens, schedules, policies, services, incidents, audit):

@@ -12,26 +12,28 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api import validation_text
 from store.errors import DomainError, Invalid
 
 log = logging.getLogger("watchbill.api")
 PROBLEM = "application/problem+json"
+#: RFC 9110's names where Python's ``HTTPStatus`` still has the older ones.
+TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+
+
+def title_of(status: int) -> str:
+    return TITLES.get(status) or HTTPStatus(status).phrase
 
 
 def problem(status: int, detail: str, *, title: str | None = None, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": title or HTTPStatus(status).phrase,
+        "title": title or title_of(status),
         "status": status,
         "detail": detail,
     }
     body.update(extra)
     return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM)
-
-
-def _field(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
 
 
 def install(app: FastAPI) -> None:
@@ -44,12 +46,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": _field(e.get("loc", ())), "message": e.get("msg", "invalid")}
-            for e in exc.errors()
-        ]
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return problem(422, detail, title="Unprocessable content", errors=errors)
+        records = exc.errors()
+        broken = next((e for e in records if e.get("type") == "json_invalid"), None)
+        if broken is not None:  # not JSON at all: 400, saying where it breaks
+            loc = broken.get("loc", ())
+            position = loc[-1] if loc and isinstance(loc[-1], int) else 0
+            reason = str((broken.get("ctx") or {}).get("error", "malformed"))
+            detail = validation_text.json_problem(exc.body or "", position, reason)
+            return problem(400, detail, errors=[{"field": "body", "message": detail}])
+        errors = validation_text.errors(records)
+        return problem(422, validation_text.detail(errors), errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -57,7 +57,10 @@ def _worker(host: str, port: int, access_log: bool) -> None:  # pragma: no cover
     """One API process: the app built from the environment, on a socket of its own."""
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from store import logs
+    from store.settings import get_settings
+
+    logs.configure(get_settings().log_format, logging.INFO)
     try:
         sock = listening_socket(host, port)
     except OSError as exc:
@@ -69,6 +72,7 @@ def _worker(host: str, port: int, access_log: bool) -> None:  # pragma: no cover
         log_level="info",
         access_log=access_log,
         lifespan="on",
+        log_config=None,  # uvicorn's records go to the handler set up above
     )
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -101,7 +102,7 @@ def forget(database: Database) -> None:
     body_cache_clear()
 
 
-def run(label: str, get: Callable[..., httpx.Response], database: Database, path: str) -> bool:
+def run(label: str, get: Callable[..., Any], database: Database, path: str) -> bool:
     print(f"-- {label}")
     forget(database)
     etag = get(path).headers["etag"]

@@ -3,8 +3,9 @@
 Like the paging engine's loops, this opens its own short transactions and never holds one
 across network I/O: (1) claim the imports that are due (``FOR UPDATE SKIP LOCKED`` plus a lease
 in ``claimed_until``, so several engines never refresh one import at once); (2) fetch each URL
-with httpx (a timeout, a size limit, http/https only; ``webcal://`` means https); (3) apply
-it in a new transaction (:func:`calendars.imports.apply_calendar`). A crashed engine's claim
+with httpx (a timeout, a size limit; http, https, and ``webcal://`` as subscription clients
+fetch it, see :mod:`calendars.webcal`); (3) apply it in a new transaction
+(:func:`calendars.imports.apply_calendar`). A crashed engine's claim
 expires after :data:`LEASE`. The paging engine runs :func:`refresh_due` every minute, as a job
 of its own, so a slow calendar server never delays a page.
 """
@@ -20,6 +21,7 @@ from importlib.metadata import version
 import httpx
 from sqlalchemy import or_, select
 
+from calendars import webcal
 from calendars.ics_import import MAX_IMPORT_BYTES, CalendarImportError
 from calendars.imports import apply_calendar, record_failure
 from calendars.models import CalendarImport
@@ -43,19 +45,27 @@ class FetchError(Exception):
 Fetcher = Callable[[str], bytes]
 
 
-def _http_url(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    scheme = scheme.lower()
-    if scheme == "webcal":
-        return f"https://{rest}"
-    if not sep or scheme not in ("http", "https"):
-        raise FetchError(f"unsupported URL {url!r}: use http, https or webcal")
-    return url
-
-
 def fetch_calendar(url: str) -> bytes:
-    """GET ``url`` (following a few redirects) and return at most ``MAX_IMPORT_BYTES``."""
-    target = _http_url(url)
+    """GET ``url`` (``webcal://`` as subscription clients do: https, else plain http where the
+    server has no TLS; see :mod:`calendars.webcal`)."""
+    try:
+        candidates = webcal.subscription_urls(url)
+    except webcal.UnsupportedUrl as exc:
+        raise FetchError(str(exc)) from None
+    for index, target in enumerate(candidates):
+        try:
+            return _get(url, target)
+        except httpx.ConnectError as exc:
+            if index + 1 < len(candidates) and webcal.speaks_no_tls(exc):
+                log.info("calendar %s: no TLS at %s; trying %s", url, target, candidates[index + 1])
+                continue
+            raise FetchError(f"GET {url} failed: {exc}") from exc
+    raise AssertionError("unreachable: subscription_urls gives at least one URL")
+
+
+def _get(url: str, target: str) -> bytes:
+    """GET ``target`` (following a few redirects) and return at most ``MAX_IMPORT_BYTES``;
+    errors name ``url``, the URL the user gave."""
     headers = {"User-Agent": f"Watchbill/{version('watchbill')} (calendar import)"}
     try:
         with (
@@ -74,6 +84,8 @@ def fetch_calendar(url: str) -> bytes:
                     raise FetchError(f"GET {url}: more than {MAX_IMPORT_BYTES} bytes")
                 chunks.append(chunk)
             return b"".join(chunks)
+    except httpx.ConnectError:
+        raise
     except httpx.HTTPError as exc:
         raise FetchError(f"GET {url} failed: {exc}") from exc
 

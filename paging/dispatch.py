@@ -371,7 +371,8 @@ class Dispatcher:
             except Exception as exc:
                 log.exception("channel %s failed", channel.name)
                 result = SendResult(Outcome.temporary, error=f"{type(exc).__name__}: {exc}")
-        metrics.notifications.labels(channel=message.channel, outcome=result.outcome.value).inc()
+        # Labelled by the channel that delivered it: "log" when no provider is configured.
+        metrics.notifications.labels(channel=channel.name, outcome=result.outcome.value).inc()
         self.recorder.record(claim.carrier_id, claim.token, live_ids, result)
 
     def _renew(self, claim: Claim) -> tuple[Outgoing, tuple[str, ...], datetime] | None:

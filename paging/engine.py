@@ -29,6 +29,7 @@ from paging.channels.base import Channel
 from paging.channels.log import LogChannel
 from paging.dispatch import Dispatcher
 from paging.models import Notification, NotificationStatus
+from store import logs
 from store.base import utcnow
 from store.db import Database, conninfo
 from store.settings import Settings
@@ -299,7 +300,8 @@ class Engine:
 
     def _deliver(self, claim: Any) -> None:
         try:
-            self.dispatcher.deliver(claim)
+            with logs.context(notification_id=claim.carrier_id):  # tags its log records
+                self.dispatcher.deliver(claim)
         except Exception:
             log.exception("delivering %s failed", claim.carrier_id)
         finally:
@@ -347,7 +349,7 @@ class Engine:
                     apply(session, incident, now)
                 done += 1
             except Exception:
-                log.exception("incident %s: step failed; it will be retried", incident.id)
+                log.exception("step failed; it will be retried", extra={"incident_id": incident.id})
         return done
 
     def _due_escalations(self, session: Session, now: datetime) -> int:

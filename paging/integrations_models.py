@@ -1,4 +1,5 @@
-"""Tables for events in: heartbeat monitors, maintenance windows, support hours, held pages."""
+"""Tables for events in: heartbeat monitors, maintenance windows, support hours, held pages,
+change events."""
 
 from __future__ import annotations
 
@@ -99,3 +100,26 @@ class Heartbeat(IdMixin, CreatedMixin, Base):
     last_ping_at: Mapped[datetime | None]
     next_due_at: Mapped[datetime | None] = mapped_column(index=True)
     missed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ChangeEvent(IdMixin, Base):
+    """A PagerDuty Change Event (a deploy, a config change) sent to a service's integration key.
+
+    Never pages; shown beside the service's incidents (recent changes). ``happened_at`` is the
+    event's own timestamp, or when it arrived.
+    """
+
+    __tablename__ = "change_events"
+    __table_args__ = (
+        Index("ix_change_events_service_id_happened_at", "service_id", "happened_at"),
+    )
+
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
+    summary: Mapped[str] = mapped_column(String(1024))
+    source: Mapped[str | None] = mapped_column(String(255))
+    happened_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    custom_details: Mapped[Any | None] = mapped_column(JSON)
+    #: ``[{"href", "text"?}]`` and ``[{"src", "href"?, "alt"?}]`` as sent.
+    links: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    images: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)

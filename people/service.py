@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from people import tokens, validation
@@ -37,14 +38,30 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email))
 
 
-def list_users(session: Session, *, cursor: str | None, limit: int) -> Page[User]:
-    return paginate(session, select(User), User.created_at, User.id, cursor=cursor, limit=limit)
+def user_names(session: Session, user_ids: Iterable[str]) -> dict[str, str]:
+    """Names by id, in one query (ids of no user are left out)."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(wanted)))
+    return {user_id: name for user_id, name in rows}
+
+
+def list_users(
+    session: Session, *, cursor: str | None, limit: int, email: str | None = None
+) -> Page[User]:
+    """Users, oldest first; ``email`` finds the one with that address (case-insensitive)."""
+    stmt = select(User)
+    if email is not None:
+        stmt = stmt.where(func.lower(User.email) == email.strip().lower())
+    return paginate(session, stmt, User.created_at, User.id, cursor=cursor, limit=limit)
 
 
 def create_user(
     session: Session, actor: Actor, *, name: str, email: str, time_zone: str, role: UserRole
 ) -> User:
     require_admin(actor, "create users")
+    name = _validated("name", validation.display_name, name)
     email = _validated("email", validation.email, email)
     _validated("time_zone", validation.time_zone, time_zone)
     if find_user_by_email(session, email) is not None:

@@ -5,14 +5,65 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.sqlite_writer import serialise_writers
+
+SUPPORTED_URLS = "sqlite:///path/to/watchbill.db or postgresql+psycopg://user:password@host/db"
+
+
+class DatabaseUrlError(ValueError):
+    """``WATCHBILL_DATABASE_URL`` names no database Watchbill can use (the message says why
+    and names the supported kinds)."""
+
+
+def database_url(url: str) -> URL:
+    """``url`` parsed and checked: SQLite (whose folder exists) or PostgreSQL through psycopg 3.
+
+    ``postgresql://`` and ``postgres://`` mean psycopg 3 (the driver Watchbill installs).
+    Anything else is a :class:`DatabaseUrlError` naming the supported URLs, never a driver's
+    import error or traceback.
+    """
+    text = url.strip()
+    if text.startswith("postgres://"):
+        text = "postgresql://" + text.removeprefix("postgres://")
+    try:
+        parsed = make_url(text)
+    except ArgumentError:
+        raise DatabaseUrlError(f"{url!r} is not a database URL; use {SUPPORTED_URLS}") from None
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            return parsed.set(drivername="postgresql+psycopg")
+        if driver != "psycopg":
+            raise DatabaseUrlError(
+                f"the PostgreSQL driver {driver!r} is not supported; use {SUPPORTED_URLS}"
+            )
+        return parsed
+    if backend == "sqlite":
+        if parsed.drivername != "sqlite":
+            raise DatabaseUrlError(
+                f"the SQLite driver {driver!r} is not supported; use {SUPPORTED_URLS}"
+            )
+        path = sqlite_path(parsed)
+        if path is not None and not path.parent.is_dir():
+            raise DatabaseUrlError(f"the folder {path.parent} for the SQLite file does not exist")
+        return parsed
+    raise DatabaseUrlError(f"the database {backend!r} is not supported; use {SUPPORTED_URLS}")
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The absolute path of an SQLite URL's file; None for an in-memory database."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).resolve()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -32,11 +83,12 @@ _LAST_USED = "watchbill_last_used"
 def make_engine(
     url: str, *, idle_ping_seconds: float | None = IDLE_PING_SECONDS, **kwargs: Any
 ) -> Engine:
-    """Create an engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
-    parsed = make_url(url)
+    """Create an engine for ``url`` (checked by :func:`database_url`); SQLite gets WAL,
+    foreign keys and a busy timeout."""
+    parsed = database_url(url)
     if parsed.get_backend_name() == "sqlite":
         connect_args = {"check_same_thread": False, "timeout": 10}
-        engine = create_engine(url, connect_args=connect_args, **kwargs)
+        engine = create_engine(parsed, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         # SQLite's driver opens transactions lazily and never for SELECT; make BEGIN explicit
         # so that a unit of work is one transaction, as on PostgreSQL.
@@ -46,7 +98,7 @@ def make_engine(
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    engine = create_engine(url, **kwargs)
+    engine = create_engine(parsed, **kwargs)
     if idle_ping_seconds is not None:
         _ping_when_idle(engine, idle_ping_seconds)
     return engine
@@ -103,8 +155,8 @@ class Database:
     """One engine and its session factory."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
-        self.url = url
         self.engine = make_engine(url, **engine_kwargs)
+        self.url = self.engine.url.render_as_string(hide_password=False)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 class DomainError(Exception):
     status = 400
-    title = "Bad request"
+    title = "Bad Request"
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -18,7 +18,7 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     status = 404
-    title = "Not found"
+    title = "Not Found"
 
 
 class Forbidden(DomainError):
@@ -35,7 +35,7 @@ class Invalid(DomainError):
     """Input that is well-formed but wrong; names the offending field."""
 
     status = 422
-    title = "Unprocessable content"
+    title = "Unprocessable Content"
 
     def __init__(self, field: str, detail: str) -> None:
         super().__init__(f"{field}: {detail}")

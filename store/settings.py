@@ -1,13 +1,19 @@
-"""Service configuration from ``WATCHBILL_*`` environment variables (and an optional ``.env``)."""
+"""Service configuration from ``WATCHBILL_*`` environment variables (and an optional ``.env``).
+
+Every setting the code reads is a field here, and the README's configuration table lists
+each one once with its default (``tests/store/test_settings_documented.py`` compares them).
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./watchbill.db"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
 
 
 class Settings(BaseSettings):
@@ -18,7 +24,8 @@ class Settings(BaseSettings):
     )
 
     database_url: str = DEFAULT_DATABASE_URL
-    public_url: str = "http://127.0.0.1:8080"
+    #: Unset, ``watchbill serve`` uses ``http://<--host>:<--port>`` (see ``public_url_is_set``).
+    public_url: str = DEFAULT_PUBLIC_URL
     admin_token: SecretStr | None = None
     # Signs e-mail action links (extension of the contract); unset: generated once and kept
     # in the database (``server_secrets``), so links survive restarts.
@@ -48,10 +55,27 @@ class Settings(BaseSettings):
     page_burst_window_seconds: float = 30.0
     page_bundle_interval_seconds: float = 60.0
 
+    # Events in: a token bucket per integration key and API process (rate 0 turns it off).
+    events_rate_per_minute: float = 1200.0
+    events_burst: int = 300
+
+    #: ``text`` (one line per record) or ``json`` (one JSON object per line).
+    log_format: Literal["text", "json"] = "text"
+
     @field_validator("public_url", "twilio_api_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def public_url_is_set(self) -> bool:
+        """Whether ``WATCHBILL_PUBLIC_URL`` (or the caller) chose the public URL."""
+        return "public_url" in self.model_fields_set
 
     @property
     def twilio_enabled(self) -> bool:

@@ -25,7 +25,6 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.datastructures import State
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -49,15 +48,6 @@ router = APIRouter(tags=["events"])
 T = TypeVar("T")
 
 BODY_LIMIT = 512 * 1024  # PagerDuty's limit for an event
-
-
-class EventLimits(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="WATCHBILL_EVENTS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
-
-    rate_per_minute: float = 1200.0
-    burst: int = 300
 
 
 class KeyRateLimiter:
@@ -104,14 +94,14 @@ _limiter_lock = threading.Lock()
 
 
 def _limiter(state: State) -> KeyRateLimiter:
-    """The app's limiter (``app.state.events_limiter``), made from the environment at first use."""
+    """The app's limiter (``app.state.events_limiter``), made from its settings at first use."""
     limiter: KeyRateLimiter | None = getattr(state, "events_limiter", None)
     if limiter is None:
         with _limiter_lock:
             limiter = getattr(state, "events_limiter", None)
             if limiter is None:
-                limits = EventLimits()
-                limiter = KeyRateLimiter(limits.rate_per_minute, limits.burst)
+                settings = state.settings
+                limiter = KeyRateLimiter(settings.events_rate_per_minute, settings.events_burst)
                 state.events_limiter = limiter
     return limiter
 

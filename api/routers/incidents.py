@@ -8,18 +8,23 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import CurrentActor, NowDep, PageDep, SessionDep
 from api.schemas.escalation import IncidentIn, IncidentOut, LogEntryOut
+from api.schemas.events import ChangeOut
 from api.schemas.people import ListOut
 from escalation import incidents as incident_rows
 from escalation import service as escalation
 from escalation.models import Incident, IncidentStatus
-from paging import actions, intake
+from paging import actions, change_events, intake
 from people.access import require_team_role
 from people.models import TeamRole
 
 router = APIRouter(tags=["incidents"])
 
 
-def incident_out(incident: Incident, log: list[LogEntryOut] | None = None) -> IncidentOut:
+def incident_out(
+    incident: Incident,
+    log: list[LogEntryOut] | None = None,
+    changes: list[ChangeOut] | None = None,
+) -> IncidentOut:
     return IncidentOut(
         id=incident.id,
         number=incident.number,
@@ -43,6 +48,7 @@ def incident_out(incident: Incident, log: list[LogEntryOut] | None = None) -> In
         unrouted=incident.unrouted_at is not None,
         unrouted_at=incident.unrouted_at,
         log=log,
+        recent_changes=changes,
     )
 
 
@@ -105,7 +111,8 @@ def list_incidents(
 def get_incident(incident_id: str, session: SessionDep, _: CurrentActor) -> IncidentOut:
     incident = incident_rows.get_incident(session, incident_id)
     entries = incident_rows.log_entries(session, incident_id)
-    return incident_out(incident, [LogEntryOut.model_validate(e) for e in entries])
+    changes = [ChangeOut.model_validate(c) for c in change_events.recent(session, incident)]
+    return incident_out(incident, [LogEntryOut.model_validate(e) for e in entries], changes)
 
 
 def _act(

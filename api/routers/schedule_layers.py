@@ -141,7 +141,7 @@ def create_override(
         end=body.end,
         now=now,
     )
-    return override_out(override)
+    return override_out(session, override)
 
 
 @router.get("/schedules/{schedule_id}/overrides", summary="List overrides")
@@ -163,14 +163,14 @@ def list_overrides(
         cursor=page.cursor,
         limit=page.limit,
     )
-    return ListOut(items=[override_out(o) for o in result.items], next=result.next)
+    return ListOut(items=[override_out(session, o) for o in result.items], next=result.next)
 
 
 @router.get("/schedules/{schedule_id}/overrides/{override_id}", summary="Get an override")
 def get_override(
     schedule_id: str, override_id: str, session: SessionDep, _: CurrentActor
 ) -> OverrideOut:
-    return override_out(overrides.get_override(session, schedule_id, override_id))
+    return override_out(session, overrides.get_override(session, schedule_id, override_id))
 
 
 @router.delete(
@@ -185,4 +185,4 @@ def delete_override(
     truncated = overrides.delete_override(session, actor, schedule_id, override_id, now=now)
     if truncated is None:
         return Response(status_code=204)
-    return override_out(truncated)
+    return override_out(session, truncated)

@@ -20,6 +20,7 @@ from api.schemas.schedules import (
     ScheduleOut,
     ShiftOut,
 )
+from people import service as people
 from schedules import edits, rows
 from schedules import service as schedules
 from schedules.model import LayerVersion, Shift
@@ -94,22 +95,24 @@ def schedule_out(settings: Settings, schedule: Schedule, at: datetime) -> Schedu
     )
 
 
-def shift_out(shift: Shift, layer_ids: list[str]) -> ShiftOut:
+def shift_out(shift: Shift, layer_ids: list[str], names: dict[str, str]) -> ShiftOut:
     return ShiftOut(
         start=shift.start,
         end=shift.end,
         user_id=shift.user_id,
+        user_name=names.get(shift.user_id),
         layer=shift.layer,
         layer_id=None if shift.layer is None else layer_ids[shift.layer],
         override_id=shift.override_id,
     )
 
 
-def override_out(o: ScheduleOverride) -> OverrideOut:
+def override_out(session: Session, o: ScheduleOverride) -> OverrideOut:
     return OverrideOut(
         id=o.id,
         schedule_id=o.schedule_id,
         user_id=o.user_id,
+        user_name=people.user_names(session, [o.user_id]).get(o.user_id),
         start=o.start,
         end=o.end,
         created_at=o.created_at,

@@ -26,7 +26,7 @@ from api.schemas.schedules import (
     UserShiftOut,
 )
 from escalation.models import EscalationPolicy, EscalationTarget, EscalationTier, TargetType
-from people.models import User
+from people import service as people
 from schedules import rows
 from schedules import service as schedules
 from schedules.models import Schedule
@@ -169,11 +169,13 @@ def on_call(
     when = at or now
     shift = schedules.on_call_shift(session, schedule_id, when)
     users: list[UserRef] = []
+    names = people.user_names(session, [] if shift is None else [shift.user_id])
     if shift is not None:
-        user = session.get(User, shift.user_id)
-        users.append(UserRef(id=shift.user_id, name=user.name if user else "(deleted user)"))
+        users.append(UserRef(id=shift.user_id, name=names.get(shift.user_id, "(deleted user)")))
     ids = layer_ids(session, schedule_id)
-    return OnCallOut(at=when, users=users, shift=None if shift is None else shift_out(shift, ids))
+    return OnCallOut(
+        at=when, users=users, shift=None if shift is None else shift_out(shift, ids, names)
+    )
 
 
 @router.get("/schedules/{schedule_id}/timeline", summary="Final shifts, layers and gaps")
@@ -190,11 +192,13 @@ def timeline(
     hi = until or lo + timedelta(days=7)
     result = schedules.schedule_timeline(session, schedule_id, lo, hi, overflow=overflow)
     ids = layer_ids(session, schedule_id)
+    everyone = [s.user_id for s in result.final] + [s.user_id for x in result.layers for s in x]
+    names = people.user_names(session, everyone)
     return TimelineOut(
         since=lo,
         until=hi,
-        final=[shift_out(s, ids) for s in result.final],
-        layers=[[shift_out(s, ids) for s in layer] for layer in result.layers],
+        final=[shift_out(s, ids, names) for s in result.final],
+        layers=[[shift_out(s, ids, names) for s in layer] for layer in result.layers],
         gaps=[GapOut(start=g.start, end=g.end) for g in result.gaps],
     )
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from api.deps import CurrentActor, PageDep, SessionDep
 from api.schemas.people import ListOut, MemberIn, MemberOut, TeamIn, TeamOut
 from people import service as people
+from people.models import TeamMembership
 
 router = APIRouter(tags=["teams"])
 
@@ -33,13 +34,20 @@ def get_team(team_id: str, session: SessionDep, _: CurrentActor) -> TeamOut:
 @router.post("/teams/{team_id}/members", status_code=201, summary="Add or change a member")
 def add_member(team_id: str, body: MemberIn, session: SessionDep, actor: CurrentActor) -> MemberOut:
     membership = people.add_member(session, actor, team_id, user_id=body.user_id, role=body.role)
-    return MemberOut.model_validate(membership)
+    return _member_out(membership, people.user_names(session, [membership.user_id]))
 
 
 @router.get("/teams/{team_id}/members", summary="List members")
 def list_members(team_id: str, session: SessionDep, _: CurrentActor) -> ListOut[MemberOut]:
     members = people.list_members(session, team_id)
-    return ListOut(items=[MemberOut.model_validate(m) for m in members], next=None)
+    names = people.user_names(session, [m.user_id for m in members])
+    return ListOut(items=[_member_out(m, names) for m in members], next=None)
+
+
+def _member_out(membership: TeamMembership, names: dict[str, str]) -> MemberOut:
+    out = MemberOut.model_validate(membership)
+    out.user_name = names.get(membership.user_id)
+    return out
 
 
 @router.delete("/teams/{team_id}/members/{user_id}", status_code=204, summary="Remove a member")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from api import urls
@@ -57,11 +59,17 @@ def create_user(
     return user_out(settings, user)
 
 
-@router.get("/users", summary="List users")
+@router.get("/users", summary="List users (`email` finds one by address)")
 def list_users(
-    session: SessionDep, _: CurrentActor, settings: SettingsDep, page: PageDep
+    session: SessionDep,
+    _: CurrentActor,
+    settings: SettingsDep,
+    page: PageDep,
+    email: Annotated[
+        str | None, Query(max_length=320, description="only the user with this e-mail address")
+    ] = None,
 ) -> ListOut[UserOut]:
-    result = people.list_users(session, cursor=page.cursor, limit=page.limit)
+    result = people.list_users(session, cursor=page.cursor, limit=page.limit, email=email)
     return ListOut(items=[user_out(settings, u) for u in result.items], next=result.next)
 
 

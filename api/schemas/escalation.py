@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.events import ChangeOut
 from api.schemas.people import Strict
 from api.types import Name
 from escalation.models import IncidentStatus, Severity, TargetType
@@ -107,3 +108,8 @@ class IncidentOut(BaseModel):
     unrouted: bool = Field(False, description="a pass of the escalation policy reached nobody")
     unrouted_at: datetime | None = None
     log: list[LogEntryOut] | None = None
+    recent_changes: list[ChangeOut] | None = Field(
+        None,
+        description="the service's change events in the 24 hours before the incident opened, "
+        "newest first (with the log: one incident's answer)",
+    )

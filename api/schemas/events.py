@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.schemas.people import Strict
 from api.types import LocalTime, Name, TimeZoneName
@@ -36,6 +36,26 @@ class EventInvalid(BaseModel):
 class EventThrottled(BaseModel):
     status: Literal["throttle exceeded"] = "throttle exceeded"
     message: str
+
+
+class ChangeAccepted(BaseModel):
+    status: Literal["success"] = "success"
+    message: str = "Change event processed"
+
+
+class ChangeOut(BaseModel):
+    """A change event kept with its service."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    service_id: str
+    summary: str
+    source: str | None
+    happened_at: datetime = Field(description="the event's timestamp, or when it arrived")
+    received_at: datetime
+    custom_details: Any | None
+    links: list[dict[str, Any]] | None
+    images: list[dict[str, Any]] | None
 
 
 class AlertmanagerAccepted(BaseModel):

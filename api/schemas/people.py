@@ -78,6 +78,7 @@ class MemberOut(BaseModel):
     id: str
     team_id: str
     user_id: str
+    user_name: str | None = Field(None, description="the member's name")
     role: TeamRole
 
 

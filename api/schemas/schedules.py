@@ -137,6 +137,7 @@ class ShiftOut(BaseModel):
     start: datetime
     end: datetime
     user_id: str
+    user_name: str | None = Field(description="the person's name (null: no such user)")
     layer: int | None = Field(description="index in the schedule's layers; null for an override")
     layer_id: str | None
     override_id: str | None
@@ -171,6 +172,7 @@ class OverrideOut(BaseModel):
     id: str
     schedule_id: str
     user_id: str
+    user_name: str | None = Field(None, description="the person's name")
     start: datetime
     end: datetime
     created_at: datetime

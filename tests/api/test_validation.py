@@ -59,14 +59,75 @@ def test_unknown_field_is_422(client: TestClient) -> None:
     assert _fields(problem) == {"favourite_colour"}
 
 
-def test_malformed_json_is_422_not_500(client: TestClient) -> None:
+def test_malformed_json_is_400_saying_where_it_breaks(client: TestClient) -> None:
     response = client.post(
         "/api/v1/users",
-        content=b"{not json",
+        content=b'{"name": "Grace", "email": }',
         headers={**admin_headers(), "content-type": "application/json"},
     )
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["detail"] == "the body is not valid JSON (line 1, column 28: expecting value)"
+    assert _fields(problem) == {"body"}
+
+
+def test_malformed_json_on_a_later_line_names_line_and_column(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/users",
+        content=b'{\n  "name": "Grace",\n  "email" "g@example.com"\n}',
+        headers={**admin_headers(), "content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        "the body is not valid JSON (line 3, column 11: expecting ':' delimiter)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "words"),
+    [
+        ({"name": ""}, "name", "must not be empty"),
+        ({"name": 5}, "name", "must be text"),
+        ({"role": "boss"}, "role", "must be one of admin or member"),
+        ({"email": "not-an-email"}, "email", "is not a valid e-mail address"),
+        ({"time_zone": "Mars/Olympus_Mons"}, "time_zone", "unknown time zone"),
+        ({"favourite_colour": "blue"}, "favourite_colour", "is not a field this accepts"),
+    ],
+)
+def test_validation_messages_are_in_plain_words(
+    client: TestClient, overrides: dict[str, object], field: str, words: str
+) -> None:
+    status, problem = _create_user(client, **overrides)
+    assert status == 422
+    detail = str(problem["detail"])
+    assert detail.startswith(f"{field}: ") and words in detail, detail
+    for leak in ("Value error", "Input should", "Field required", "pydantic", "type="):
+        assert leak not in detail
+    assert problem["title"] == "Unprocessable Content"
+
+
+def test_missing_field_is_required(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/users", json={"name": "Grace", "time_zone": "UTC"}, headers=admin_headers()
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == "email: is required"
+
+
+def test_phone_number_errors_do_not_leak_library_wording(
+    client: TestClient, factory: Factory
+) -> None:
+    person = factory.user()
+    response = client.post(
+        f"/api/v1/users/{person.id}/contact-methods",
+        json={"type": "sms", "address": "12345"},
+        headers=admin_headers(),
+    )
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert "Missing or invalid default region" not in detail and "(0)" not in detail
+    assert "country code" in detail and "+14155550123" in detail
 
 
 @pytest.mark.parametrize(
@@ -132,6 +193,23 @@ def test_body_over_one_mebibyte_is_413(client: TestClient) -> None:
     )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["title"] == "Content Too Large"
+
+
+def test_streamed_body_over_the_limit_is_413_with_the_same_title(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(17):
+            yield b"x" * 65536
+        yield b'"}'
+
+    response = client.post(
+        "/api/v1/users",
+        content=chunks(),
+        headers={**admin_headers(), "content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["title"] == "Content Too Large"
 
 
 def test_negative_delay_is_422(client: TestClient, factory: Factory) -> None:

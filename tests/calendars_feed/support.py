@@ -141,7 +141,7 @@ class Span:
 
 
 def timeline_shifts(
-    client: httpx.Client, schedule_id: str, since: datetime, until: datetime
+    client: httpx.Client | TestClient, schedule_id: str, since: datetime, until: datetime
 ) -> list[Span]:
     """The timeline API's final shifts, touching pieces of one person merged (as in feeds)."""
     answer = client.get(
@@ -168,7 +168,7 @@ def window(now: datetime, past_days: int = 30, future_days: int = 180) -> tuple[
 
 
 def expected(
-    client: httpx.Client, schedule_id: str, since: datetime, until: datetime
+    client: httpx.Client | TestClient, schedule_id: str, since: datetime, until: datetime
 ) -> list[Span]:
     """Merged timeline shifts meeting ``[since, until)``, whole (fetched with a margin)."""
     margin = timedelta(days=7)
