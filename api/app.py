@@ -36,6 +36,7 @@ from paging.channels.registry import build_channels, build_decorators
 from paging.engine import Engine
 from store.db import Database
 from store.settings import Settings, get_settings
+from web import install as install_web
 
 log = logging.getLogger("watchbill")
 
@@ -131,4 +132,5 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(links.router)
     app.include_router(metrics.router)
+    install_web(app)  # the web UI: pages at /, assets at /static
     return app

@@ -53,6 +53,8 @@ class User(IdMixin, CreatedMixin, Base):
     # Quiet hours (local, in the user's own zone) for low-urgency pages; both or neither.
     quiet_start: Mapped[str | None] = mapped_column(String(5))
     quiet_end: Mapped[str | None] = mapped_column(String(5))
+    # argon2id hash of the web sign-in password (``people.passwords``); None: cannot sign in.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
 
     contact_methods: Mapped[list[ContactMethod]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="ContactMethod.created_at"

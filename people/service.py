@@ -164,6 +164,14 @@ def remove_member(session: Session, actor: Actor, team_id: str, user_id: str) ->
     session.delete(membership)
 
 
+def team_ids_of(session: Session, user_id: str, roles: tuple[TeamRole, ...] = ()) -> list[str]:
+    """The teams a user belongs to (with one of ``roles``, when given)."""
+    stmt = select(TeamMembership.team_id).where(TeamMembership.user_id == user_id)
+    if roles:
+        stmt = stmt.where(TeamMembership.role.in_(roles))
+    return list(session.scalars(stmt))
+
+
 # --- tokens --------------------------------------------------------------------------------
 
 

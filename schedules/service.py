@@ -40,6 +40,7 @@ __all__ = [
     "list_schedules",
     "load_schedule",
     "next_shift_for_user",
+    "on_call_in_every_schedule",
     "on_call_shift",
     "on_call_user_ids",
     "require_editor",
@@ -153,6 +154,31 @@ def on_call_user_ids(session: Session, schedule_id: str, at: datetime) -> list[s
         log.exception("schedule %s cannot say who is on call at %s", schedule_id, at)
         return []
     return [] if user is None else [user]
+
+
+def on_call_in_every_schedule(session: Session, at: datetime) -> list[tuple[Schedule, str | None]]:
+    """Every schedule (by name) with who is on call in it at ``at`` (None: nobody).
+
+    Three queries whatever the number of schedules (schedules with their layers and
+    versions, then the overrides running at ``at``), then the pure point look-ups.
+    """
+    schedules = list(
+        session.scalars(select(Schedule).options(_WITH_LAYERS).order_by(Schedule.name, Schedule.id))
+    )
+    running: dict[str, list[ScheduleOverride]] = {}
+    for row in session.scalars(
+        select(ScheduleOverride).where(ScheduleOverride.end > at, ScheduleOverride.start <= at)
+    ):
+        running.setdefault(row.schedule_id, []).append(row)
+    found: list[tuple[Schedule, str | None]] = []
+    for schedule in schedules:
+        try:
+            user = on_call_user(rows.schedule_of(schedule, running.get(schedule.id, [])), at)
+        except ScheduleError:
+            log.exception("schedule %s cannot say who is on call at %s", schedule.id, at)
+            user = None
+        found.append((schedule, user))
+    return found
 
 
 def schedule_ids_for_user(session: Session, user_id: str) -> list[str]:
