@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from api import errors
+from api import docs, errors
 from api.limits import BodySizeLimit
 from api.routers import (
     audit,
@@ -100,6 +100,8 @@ def create_app(
         version=version("watchbill"),
         summary="On-call schedules, escalation policies and two-way paging.",
         lifespan=lifespan,
+        docs_url=None,  # served offline by api.docs
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
@@ -132,5 +134,6 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(links.router)
     app.include_router(metrics.router)
+    docs.install(app)
     install_web(app)  # the web UI: pages at /, assets at /static
     return app

@@ -215,6 +215,32 @@ def user_create(
         typer.echo(user.id)
 
 
+@user_app.command("set-password")
+def user_set_password(email: Annotated[str, typer.Option(help="the user's email address")]) -> None:
+    """Set a user's web sign-in password, read from standard input (asked twice on a
+    terminal); the user's web sessions end."""
+    from people import passwords
+
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != password:
+            raise CliError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CliError("no password given on standard input")
+    database = _database()
+    _ensure_schema(database, None)
+    with database.transaction() as session:
+        user = people.find_user_by_email(session, email)
+        if user is None:
+            raise CliError(f"no user with email {email!r}")
+        passwords.set_password(session, Actor.system("cli"), user.id, password)
+    typer.echo(f"password set for {email}")
+
+
 @app.command()
 def version() -> None:
     """Print the version."""

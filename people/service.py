@@ -202,6 +202,12 @@ def create_token(
     return token, secret
 
 
+def list_tokens(session: Session, user_id: str) -> list[ApiToken]:
+    """A user's own tokens, newest first (revoked ones too)."""
+    stmt = select(ApiToken).where(ApiToken.user_id == user_id)
+    return list(session.scalars(stmt.order_by(ApiToken.created_at.desc(), ApiToken.id)))
+
+
 def revoke_token(session: Session, actor: Actor, token_id: str, now: datetime) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None:

@@ -252,11 +252,11 @@ async def checked_form(request: Request, page: PageDep) -> Fields:
 Form = Annotated[Fields, Depends(checked_form)]
 
 
-def attempt(session: Session, work: Callable[[], T]) -> tuple[T | None, str | None]:
-    """Run a service call in a savepoint: (its result, None), or (None, what went wrong) with
-    its writes undone, so a page can show the form again with the message."""
+def attempt(session: Session, work: Callable[[], T]) -> tuple[T | None, DomainError | None]:
+    """Run a service call in a savepoint: (its result, None), or (None, the service's error)
+    with its writes undone, so a page can show the form again with ``error.detail``."""
     try:
         with session.begin_nested():
             return work(), None
     except DomainError as exc:
-        return None, exc.detail
+        return None, exc

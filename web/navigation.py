@@ -22,8 +22,9 @@ class NavItem:
 
 def test_phone_available(page: Page) -> bool:
     """The test phone is for admins, and only while a provider is not configured."""
-    settings = page.settings
-    return page.is_admin and not (settings.twilio_enabled and settings.smtp_enabled)
+    from paging import test_phone
+
+    return page.is_admin and test_phone.enabled(page.settings)
 
 
 #: Issue-by-issue pages add themselves here (label, path, who sees it).

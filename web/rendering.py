@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 #: Incident statuses and severities as words and CSS classes (colour is never the only cue).
 STATUS_LABELS = {"triggered": "Triggered", "acknowledged": "Acknowledged", "resolved": "Resolved"}
@@ -46,6 +48,20 @@ def duration(seconds: float | int | None) -> str:
     return f"{days} d {hours} h" if hours else f"{days} d"
 
 
+def minutes(seconds: int) -> str:
+    """Seconds as minutes for a form field: ``90`` → ``1.5``, ``600`` → ``10``."""
+    return f"{seconds / 60:g}"
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def linkify(text: str) -> Markup:
+    """Escaped text whose http(s) URLs are links (messages on the test phone)."""
+    escaped = str(escape(text))
+    return Markup(_URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped))  # noqa: S704
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -58,6 +74,8 @@ def environment() -> Environment:
     )
     env.filters["local"] = local_time
     env.filters["duration"] = duration
+    env.filters["linkify"] = linkify
+    env.filters["minutes"] = minutes
     env.globals["STATUS_LABELS"] = STATUS_LABELS
     return env
 

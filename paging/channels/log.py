@@ -1,7 +1,10 @@
 """The log channel: writes pages to the incident log and to stdout.
 
 It is the embedded default for every contact type whose provider is not configured, so that
-``watchbill serve`` shows the whole flow with nothing else set up.
+``watchbill serve`` shows the whole flow with nothing else set up. It writes what the real
+provider would have sent (the SMS bodies, what the call says, the mail's subject and text);
+pages keep it in their incident's log (``page_logged``, ``data.text``), and test and
+verification messages have it in their outbox row. The web UI's test phone reads both.
 """
 
 from __future__ import annotations
@@ -13,32 +16,43 @@ from datetime import datetime
 from sqlalchemy import select
 
 from escalation.models import IncidentLog
+from paging.channels import smtp, twilio_sms
 from paging.channels.base import Outcome, Outgoing, SendResult
-from paging.sms_text import PageText, compose_page
+from paging.voice_twiml import SpokenIncident, bundle_speech, page_speech
 from store.base import utcnow
 from store.db import Database
 
 log = logging.getLogger("watchbill.pages")
 
 
-def render(message: Outgoing) -> str:
-    if message.text is not None:
-        return message.text
-    parts = [
-        compose_page(
-            PageText(
-                incident_number=i.number,
-                severity=i.severity,
-                service=i.service,
-                title=i.title,
-                link=i.url,
-                reply_code=i.reply_code,
-            ),
-            max_segments=10,
+VOICE_MENU = "Press 4 to acknowledge, 5 to escalate, 6 to resolve, star to repeat."
+LOG_FROM = "Watchbill <watchbill@localhost>"
+
+
+def _speech(message: Outgoing) -> str:
+    if message.text is not None or not message.incidents:
+        return message.text or ""
+    spoken = [SpokenIncident(i.number, i.severity, i.service, i.title) for i in message.incidents]
+    if len(spoken) == 1:
+        first = spoken[0]
+        return (
+            f"{page_speech(first.number, first.severity, first.service, first.title)} {VOICE_MENU}"
         )
-        for i in message.incidents
-    ]
-    return " | ".join(parts)
+    return f"{bundle_speech(spoken)} {VOICE_MENU}"
+
+
+def render(message: Outgoing) -> str:
+    """What the configured provider would have sent for this message."""
+    if message.channel == "sms":
+        return "\n\n".join(twilio_sms.render(message))
+    if message.channel == "voice":
+        return _speech(message)
+    if message.channel == "email":
+        mail = smtp.compose(message, LOG_FROM)
+        body = mail.get_body(preferencelist=("plain",))
+        text = body.get_content() if body is not None else ""
+        return f"Subject: {mail['Subject']}\n\n{text}".rstrip()
+    return message.text or " | ".join(f"#{i.number} {i.title}" for i in message.incidents)
 
 
 class LogChannel:
@@ -62,7 +76,12 @@ class LogChannel:
                     kind="page_logged",
                     message=f"Page for {message.person} by {message.channel} written to the "
                     f"log (no {message.channel} provider configured): {text}",
-                    data={"notification_id": message.notification_id, "address": message.address},
+                    data={
+                        "notification_id": message.notification_id,
+                        "address": message.address,
+                        "channel": message.channel,
+                        "text": text,
+                    },
                 )
                 for view in message.incidents
             )

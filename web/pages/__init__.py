@@ -8,6 +8,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from web.pages import home, login
+from web.pages import home, incidents, links, login, profile, schedules, test_phone
 
-PAGES: tuple[ModuleType, ...] = (login, home)
+PAGES: tuple[ModuleType, ...] = (login, home, incidents, links, profile, schedules, test_phone)

@@ -118,9 +118,10 @@ def reset(token: str, page: PageDep, form: Form, session: SessionDep, request: R
     password = form.raw("password")
     problem: str | None = "The two passwords differ."
     if password == form.raw("password_again"):
-        _, problem = attempt(
+        _, error = attempt(
             session, lambda: passwords.reset_password(session, key, token, password, page.now)
         )
+        problem = error.detail if error else None
     if problem is not None:
         return page.render(
             "login/reset.html", status=422, token=token, email=user.email, problem=problem
