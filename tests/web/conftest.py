@@ -44,6 +44,7 @@ def served(
         assert server.twilio is not None
         server.twilio.wait_idle()
         assert server.twilio.errors == []
+        assert server.errors() == ""
 
 
 @pytest.fixture(scope="session", params=_backends())
@@ -54,6 +55,7 @@ def served_bare(
     directory = tmp_path_factory.mktemp(f"bare-{request.param}")
     with serve(request.param, directory, providers=False) as server:
         yield server
+        assert server.errors() == ""
 
 
 @pytest.fixture(params=list(VIEWPORTS))

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from escalation.models import Incident, TargetType
 from paging import intake
 from people import passwords
 from people.models import ContactType, TeamRole, UserRole
+from schedules import service as schedules
+from schedules.specs import LayerSpec
 from store.base import utcnow
 from store.db import Database
 from tests import dbtools
@@ -61,6 +64,12 @@ class Served:
     factory: Factory
     twilio: TwilioFake | None
     mail: Mailbox | None
+    log: Path
+
+    def errors(self) -> str:
+        """Tracebacks the server logged (a test that ends with some has found a bug)."""
+        text = self.log.read_text(errors="replace")
+        return text[text.find("Traceback") :] if "Traceback" in text else ""
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -128,6 +137,23 @@ class Served:
             )
             return result.incident.id
 
+    def schedule(self, name: str, *people: Person, shift_days: int = 7) -> str:
+        """A schedule of one weekly (``shift_days``) rotation of ``people``, started an hour ago
+        (so the first of them is on call now)."""
+        start = utcnow().replace(microsecond=0) - timedelta(hours=1)
+        layer = LayerSpec(
+            name="Primary",
+            start=start,
+            users=tuple(p.id for p in people),
+            handoff=start,
+            shift_length=shift_days,
+            shift_unit="days",
+        )
+        with self.database.transaction() as session:
+            return schedules.create_schedule(
+                session, SYSTEM, name=name, time_zone="Europe/London", team_id=None, layers=[layer]
+            ).id
+
     def team(self, *members: tuple[Person, TeamRole]) -> str:
         team_id = self.factory.team()
         for person, role in members:
@@ -145,11 +171,11 @@ class Served:
             return len(session.scalars(select(Incident.id)).all())
 
 
-def _wait_healthy(process: subprocess.Popen[str], base_url: str) -> None:
+def _wait_healthy(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"watchbill serve exited: {process.communicate()[1]}")
+            raise RuntimeError(f"watchbill serve exited: {log.read_text()[-4000:]}")
         try:
             if httpx.get(f"{base_url}/healthz", timeout=1, trust_env=False).status_code == 200:
                 return
@@ -157,7 +183,7 @@ def _wait_healthy(process: subprocess.Popen[str], base_url: str) -> None:
             pass
         time.sleep(0.1)
     process.kill()
-    raise RuntimeError(f"watchbill serve did not come up: {process.communicate()[1]}")
+    raise RuntimeError(f"watchbill serve did not come up: {log.read_text()[-4000:]}")
 
 
 @contextmanager
@@ -202,13 +228,14 @@ def serve(backend: str, directory: Path, *, providers: bool) -> Iterator[Served]
                 WATCHBILL_SMTP_PORT=str(mail.port),
                 WATCHBILL_SMTP_FROM="Watchbill <pager@watchbill.test>",
             )
+        log = directory / "serve.log"  # a file, not a pipe nobody reads (it would fill up)
+        output = stack.enter_context(log.open("wb"))
         process = subprocess.Popen(
             [*WATCHBILL, "serve", "--port", str(port), "--migrate", "--no-access-log"],
             env=env,
             cwd=directory,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
 
         def stop() -> None:
@@ -218,14 +245,12 @@ def serve(backend: str, directory: Path, *, providers: bool) -> Iterator[Served]
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-            if process.stderr is not None:
-                process.stderr.close()
 
         stack.callback(stop)
-        _wait_healthy(process, base_url)
+        _wait_healthy(process, base_url, log)
         database = Database(url)
         stack.callback(database.dispose)
-        yield Served(base_url, database, Factory(database), twilio, mail)
+        yield Served(base_url, database, Factory(database), twilio, mail, log)
 
 
 def launch_options() -> dict[str, Any]:

@@ -54,7 +54,8 @@ def names_of(session: Session, user_ids: Iterable[str]) -> dict[str, str]:
     ids = {i for i in user_ids if i}
     if not ids:
         return {}
-    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).tuples())
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in rows}
 
 
 def _policies(
