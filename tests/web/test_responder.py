@@ -10,9 +10,17 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from people.models import ContactType, TeamRole
+from tests.fakes.twilio_fake import MessageRecord
 from tests.waiting import wait_until
 from tests.web.conftest import sign_in
 from tests.web.served import Served, new_number
+
+
+def first_sms(served: Served, number: str) -> MessageRecord:
+    twilio = served.twilio
+    assert twilio is not None
+    wait_until(lambda: twilio.messages_to(number), 15)
+    return twilio.messages_to(number)[0]
 
 
 def test_home_shows_who_is_on_call_now_and_my_shift(page: Page, served: Served) -> None:
@@ -61,7 +69,7 @@ def test_the_sms_link_opens_the_incident_without_signing_in_and_resolves_it(
     person = served.person(name="Margaret Hamilton")
     served.responder(person, ContactType.sms, number)
     incident_id = served.trigger(served.service_paging(person), "Disk full on db-1")
-    sms = wait_until(lambda: served.twilio.messages_to(number) if served.twilio else None, 15)[0]
+    sms = first_sms(served, number)
     link = re.search(r"(https?://\S+/l/\S+)", sms.body)
     assert link is not None, sms.body
     url = link.group(1)
@@ -94,7 +102,7 @@ def test_add_a_number_and_confirm_it_with_the_code_it_received(page: Page, serve
     page.get_by_label("Phone number or e-mail address").fill(number)
     page.get_by_role("button", name="Add contact method").click()
     expect(page.get_by_role("status")).to_contain_text(f"We sent a code to {number}")
-    sms = wait_until(lambda: served.twilio.messages_to(number) if served.twilio else None, 15)[0]
+    sms = first_sms(served, number)
     code = re.search(r"\b(\d{6})\b", sms.body)
     assert code is not None, sms.body
     page.get_by_label(f"Code sent to {number}").fill(code.group(1))
