@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import case, exists, literal, or_, select
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus, Service
@@ -21,9 +21,19 @@ class Listed:
     mine: bool  # the service belongs to one of my teams, or I was paged for it
 
 
-def _mine(user_id: str, team_ids: Sequence[str]):  # type: ignore[no-untyped-def]
-    paged = exists().where(Notification.incident_id == Incident.id, Notification.user_id == user_id)
-    return or_(Service.team_id.in_(team_ids), paged) if team_ids else paged
+def _mine(user_id: str, team_ids: Sequence[str]) -> ColumnElement[bool]:
+    """My teams' services, or an incident that paged me; never NULL, so NOT is "not mine"."""
+    paged = Incident.id.in_(
+        select(Notification.incident_id).where(
+            Notification.user_id == user_id, Notification.incident_id.is_not(None)
+        )
+    )
+    if not team_ids:
+        return paged
+    return or_(and_(Service.team_id.is_not(None), Service.team_id.in_(team_ids)), paged)
+
+
+_NEWEST = (Incident.created_at.desc(), Incident.id.desc())
 
 
 def my_open_incidents(
@@ -34,7 +44,7 @@ def my_open_incidents(
         select(Incident, Service)
         .join(Service, Service.id == Incident.service_id)
         .where(Incident.status.in_(OPEN), _mine(user_id, team_ids))
-        .order_by(Incident.created_at.desc(), Incident.id.desc())
+        .order_by(*_NEWEST)
         .limit(limit)
     ).all()
     return [Listed(incident, service, True) for incident, service in rows]
@@ -50,20 +60,39 @@ def incident_board(
     offset: int,
     limit: int,
 ) -> tuple[list[Listed], bool]:
-    """One page of incidents, my teams' (and mine) first, then newest first; and whether
-    more follow."""
-    mine = case((_mine(user_id, team_ids), literal(0)), else_=literal(1))
-    stmt = (
-        select(Incident, Service, mine)
+    """One page of incidents: mine (my teams', or that paged me) first, then the others,
+    each newest first; and whether more follow.
+
+    Two ordered queries rather than one sorted on "is it mine": each reads only the rows of
+    its page from the (status, created_at) index, however many resolved incidents there are.
+    """
+    base = (
+        select(Incident, Service)
         .join(Service, Service.id == Incident.service_id)
         .where(Incident.status.in_(statuses))
     )
     if service_id:
-        stmt = stmt.where(Incident.service_id == service_id)
-    rows = session.execute(
-        stmt.order_by(mine, Incident.created_at.desc(), Incident.id.desc())
-        .offset(offset)
-        .limit(limit + 1)
-    ).all()
-    listed = [Listed(incident, service, rank == 0) for incident, service, rank in rows[:limit]]
-    return listed, len(rows) > limit
+        base = base.where(Incident.service_id == service_id)
+    mine = _mine(user_id, team_ids)
+    mine_total = (
+        session.scalar(
+            select(func.count()).select_from(
+                base.where(mine).with_only_columns(Incident.id).subquery()
+            )
+        )
+        or 0
+    )
+    want = limit + 1
+    listed: list[Listed] = []
+    if offset < mine_total:
+        found = session.execute(base.where(mine).order_by(*_NEWEST).offset(offset).limit(want))
+        listed += [Listed(incident, service, True) for incident, service in found]
+    if len(listed) < want:
+        found = session.execute(
+            base.where(not_(mine))
+            .order_by(*_NEWEST)
+            .offset(max(0, offset - mine_total))
+            .limit(want - len(listed))
+        )
+        listed += [Listed(incident, service, False) for incident, service in found]
+    return listed[:limit], len(listed) > limit

@@ -156,29 +156,63 @@ def on_call_user_ids(session: Session, schedule_id: str, at: datetime) -> list[s
     return [] if user is None else [user]
 
 
-def on_call_in_every_schedule(session: Session, at: datetime) -> list[tuple[Schedule, str | None]]:
-    """Every schedule (by name) with who is on call in it at ``at`` (None: nobody).
+@dataclass(frozen=True)
+class OnCallNow:
+    """Who is on call in one schedule at an instant (None: nobody)."""
 
-    Three queries whatever the number of schedules (schedules with their layers and
-    versions, then the overrides running at ``at``), then the pure point look-ups.
+    schedule_id: str
+    name: str
+    time_zone: str
+    team_id: str | None
+    user_id: str | None
+
+
+def on_call_in_every_schedule(session: Session, at: datetime) -> list[OnCallNow]:
+    """Every schedule (by name) with who is on call in it at ``at``.
+
+    Four queries whatever the number of schedules, read as plain rows (no ORM objects: the
+    home page asks this of hundreds of schedules on every load), then the pure point look-up.
     """
-    schedules = list(
-        session.scalars(select(Schedule).options(_WITH_LAYERS).order_by(Schedule.name, Schedule.id))
-    )
-    running: dict[str, list[ScheduleOverride]] = {}
-    for row in session.scalars(
+    versions: dict[str, list[Any]] = {}
+    for row in session.execute(select(*LayerVersionRow.__table__.columns)):
+        versions.setdefault(row.layer_id, []).append(row)
+    layers: dict[str, list[model.Layer]] = {}
+    for layer in session.execute(
+        select(ScheduleLayer.id, ScheduleLayer.schedule_id, ScheduleLayer.name).order_by(
+            ScheduleLayer.position, ScheduleLayer.id
+        )
+    ):
+        # Plain rows have the columns ``rows.version_of`` reads from a LayerVersionRow.
+        found = rows.versions_in_order(versions.get(layer.id, []))
+        pure = tuple(rows.version_of(v) for v in found)
+        layers.setdefault(layer.schedule_id, []).append(
+            model.Layer(id=layer.id, name=layer.name, versions=pure)
+        )
+    running: dict[str, list[model.Override]] = {}
+    for override in session.scalars(
         select(ScheduleOverride).where(ScheduleOverride.end > at, ScheduleOverride.start <= at)
     ):
-        running.setdefault(row.schedule_id, []).append(row)
-    found: list[tuple[Schedule, str | None]] = []
-    for schedule in schedules:
+        running.setdefault(override.schedule_id, []).append(rows.override_of(override))
+    found_now: list[OnCallNow] = []
+    for schedule in session.execute(
+        select(Schedule.id, Schedule.name, Schedule.time_zone, Schedule.team_id).order_by(
+            Schedule.name, Schedule.id
+        )
+    ):
+        user: str | None = None
         try:
-            user = on_call_user(rows.schedule_of(schedule, running.get(schedule.id, [])), at)
+            pure_schedule = model.Schedule(
+                time_zone=schedule.time_zone,
+                layers=tuple(layers.get(schedule.id, ())),
+                overrides=tuple(running.get(schedule.id, ())),
+            )
+            user = on_call_user(pure_schedule, at)
         except ScheduleError:
             log.exception("schedule %s cannot say who is on call at %s", schedule.id, at)
-            user = None
-        found.append((schedule, user))
-    return found
+        found_now.append(
+            OnCallNow(schedule.id, schedule.name, schedule.time_zone, schedule.team_id, user)
+        )
+    return found_now
 
 
 def schedule_ids_for_user(session: Session, user_id: str) -> list[str]:

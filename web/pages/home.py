@@ -11,24 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from escalation import service as escalation
-from escalation.models import EscalationPolicy, TargetType
+from escalation.models import TargetType
 from paging import incident_lists
 from people import service as people
 from people.models import User
 from schedules import service as schedules
 from schedules.model import Shift
-from schedules.models import Schedule
 from web.deps import SessionDep, SignedIn
 from web.routing import WebRoute
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 POLICIES_SHOWN = 200
-
-
-@dataclass(frozen=True)
-class OnCallRow:
-    schedule: Schedule
-    user_id: str | None
 
 
 @dataclass(frozen=True)
@@ -46,7 +39,7 @@ class PolicyRow:
 
 @dataclass(frozen=True)
 class MyShift:
-    schedule: Schedule
+    schedule: schedules.OnCallNow
     shift: Shift
 
 
@@ -59,21 +52,23 @@ def names_of(session: Session, user_ids: Iterable[str]) -> dict[str, str]:
 
 
 def _policies(
-    policies: Iterable[EscalationPolicy], on_call: dict[str, str | None], names: dict[str, str]
+    policies: Iterable[escalation.PolicyLevels],
+    on_call: dict[str, str | None],
+    names: dict[str, str],
 ) -> list[PolicyRow]:
-    """Each policy's tiers with who each would page right now."""
+    """Each policy's levels with who each would page right now."""
     rows: list[PolicyRow] = []
     for policy in policies:
         tiers = []
-        for tier in policy.tiers:
+        for level in policy.levels:
             who: list[str] = []
-            for target in tier.targets:
-                if target.type is TargetType.user:
-                    who.append(names.get(target.target_id, "(removed user)"))
+            for kind, target_id in level.targets:
+                if kind is TargetType.user:
+                    who.append(names.get(target_id, "(removed user)"))
                 else:
-                    user_id = on_call.get(target.target_id)
+                    user_id = on_call.get(target_id)
                     who.append(names.get(user_id, "?") if user_id else "nobody on call")
-            tiers.append(TierRow(tier.position + 1, tier.delay_seconds, who))
+            tiers.append(TierRow(level.number, level.delay_seconds, who))
         rows.append(PolicyRow(policy.name, tiers))
     return rows
 
@@ -84,23 +79,23 @@ def home(page: SignedIn, session: SessionDep) -> Response:
     assert me is not None
     now = page.now
     everywhere = schedules.on_call_in_every_schedule(session, now)
-    on_call = {schedule.id: user_id for schedule, user_id in everywhere}
-    by_id = {schedule.id: schedule for schedule, _ in everywhere}
-    policies = escalation.list_policies(session, cursor=None, limit=POLICIES_SHOWN)
+    on_call = {row.schedule_id: row.user_id for row in everywhere}
+    by_id = {row.schedule_id: row for row in everywhere}
+    policies, more_policies = escalation.policy_levels(session, POLICIES_SHOWN)
     targets = {
-        target.target_id
-        for policy in policies.items
-        for tier in policy.tiers
-        for target in tier.targets
-        if target.type is TargetType.user
+        target_id
+        for policy in policies
+        for level in policy.levels
+        for kind, target_id in level.targets
+        if kind is TargetType.user
     }
     names = names_of(session, {u for u in on_call.values() if u} | targets)
     current = []
-    for schedule_id, user_id in on_call.items():
-        if user_id == me.id:
-            shift = schedules.on_call_shift(session, schedule_id, now)
+    for row in everywhere:
+        if row.user_id == me.id:
+            shift = schedules.on_call_shift(session, row.schedule_id, now)
             if shift is not None:
-                current.append(MyShift(by_id[schedule_id], shift))
+                current.append(MyShift(row, shift))
     upcoming = schedules.next_shift_for_user(session, me.id, now)
     next_shift = (
         MyShift(by_id[upcoming.schedule_id], upcoming.shift)
@@ -111,10 +106,10 @@ def home(page: SignedIn, session: SessionDep) -> Response:
     return page.render(
         "home/home.html",
         incidents=incident_lists.my_open_incidents(session, me.id, team_ids),
-        on_call=[OnCallRow(schedule, user_id) for schedule, user_id in everywhere],
+        on_call=everywhere,
         names=names,
-        policies=_policies(policies.items, on_call, names),
-        more_policies=policies.next is not None,
+        policies=_policies(policies, on_call, names),
+        more_policies=more_policies,
         current=current,
         next_shift=next_shift,
     )

@@ -1,4 +1,4 @@
-"""web UI: passwords, sessions, sign-in attempts, short SMS links
+"""web UI: passwords, sessions, sign-in attempts, short SMS links, incidents by status
 
 Revision ID: 0011
 Revises: 0007
@@ -23,6 +23,8 @@ UTC = store.base.UtcDateTime(timezone=True)
 def upgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("password_hash", sa.String(length=255), nullable=True))
+    with op.batch_alter_table("incidents", schema=None) as batch_op:
+        batch_op.create_index("ix_incidents_status_created_at", ["status", "created_at"])
 
     op.create_table(
         "web_sessions",
@@ -93,5 +95,7 @@ def downgrade() -> None:
     op.drop_table("incident_links")
     op.drop_table("sign_in_attempts")
     op.drop_table("web_sessions")
+    with op.batch_alter_table("incidents", schema=None) as batch_op:
+        batch_op.drop_index("ix_incidents_status_created_at")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("password_hash")
