@@ -16,6 +16,10 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
+  // Back to a page from the browser's cache: its buttons work again.
+  window.addEventListener("pageshow", () => {
+    for (const b of document.querySelectorAll("button[type=submit]")) b.disabled = false;
+  });
   // A form sent once: its buttons wait, so a double tap at 3 a.m. does not act twice.
   for (const form of document.querySelectorAll("form")) {
     form.addEventListener("submit", () => {
