@@ -197,3 +197,27 @@ def test_the_web_ui_s_assets_are_its_own(client: TestClient) -> None:
     for url in urls:
         assert client.get(url).status_code == 200, url
     assert "default-src 'self'" in login.headers["content-security-policy"]
+
+
+def test_calendar_events_link_to_the_schedule_s_web_page(
+    client: TestClient, factory: Factory
+) -> None:
+    person = factory.user()
+    start = "2026-01-05T09:00:00+00:00"
+    layer = {
+        "name": "Primary",
+        "start": start,
+        "users": [person.id],
+        "rotation": {"handoff": start, "shift_length": 1, "shift_unit": "weeks"},
+    }
+    made = client.post(
+        "/api/v1/schedules",
+        json={"name": "Web links", "time_zone": "UTC", "layers": [layer]},
+        headers=admin_headers(),
+    )
+    assert made.status_code == 201, made.text
+    feed = client.get(made.json()["ical_url"].removeprefix("http://testserver"))
+    assert feed.status_code == 200
+    unfolded = feed.text.replace("\r\n ", "")
+    assert f"http://testserver/schedules/{made.json()['id']}" in unfolded
+    assert "/api/v1/" not in unfolded
