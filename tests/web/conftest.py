@@ -7,8 +7,10 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
+from people import passwords
 from tests import dbtools
 from tests.factories import Person
 from tests.web.served import PASSWORD, VIEWPORTS, Served, launch_options, serve
@@ -18,6 +20,18 @@ expect.set_options(timeout=10_000)
 
 def _backends() -> list[str]:
     return ["sqlite", "postgresql"] if dbtools.pg_server_url() else ["sqlite"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes() -> Iterator[None]:
+    """Real argon2id, with argon2-cffi's cheapest parameters for the passwords tests set (the
+    defaults cost about a second on this shared machine under load; a hash carries its own
+    parameters, so the server verifies these just as cheaply)."""
+    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", cheap)
+        patch.setattr(passwords, "_DUMMY_HASH", cheap.hash("no such account"))
+        yield
 
 
 @pytest.fixture(scope="session")
