@@ -23,7 +23,7 @@ from paging import actions, outgoing
 from paging.actions import Action
 from paging.channels.base import IncidentView
 from paging.models import Notification
-from paging.server_secret import derive, server_secret
+from paging.server_secret import derive, server_secret, signing_secret
 from people.models import User
 from store.audit import Actor
 from store.base import utcnow
@@ -114,8 +114,7 @@ def decorator(settings: Settings) -> outgoing.Decorator:
     ) -> IncidentView:
         if notification.channel != "email":
             return view
-        secret = server_secret(session, settings, utcnow())
-        assert secret is not None
+        secret = signing_secret(session, settings, utcnow())
         return dataclasses.replace(
             view,
             ack_url=link_url(settings, sign(secret, notification.id, Action.acknowledge)),

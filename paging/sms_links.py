@@ -31,7 +31,7 @@ from paging.channels.base import IncidentView
 from paging.link_models import IncidentLink
 from paging.links import LinkError
 from paging.models import Notification
-from paging.server_secret import derive, server_secret
+from paging.server_secret import derive, server_secret, signing_secret
 from people.models import User
 from store.audit import Actor
 from store.base import utcnow
@@ -75,8 +75,7 @@ def token_for(
     session: Session, settings: Settings, incident_id: str, user_id: str, now: datetime
 ) -> str:
     """The link token of (incident, person): the one they have, or a new one."""
-    secret = server_secret(session, settings, now)
-    assert secret is not None
+    secret = signing_secret(session, settings, now)
     find = select(IncidentLink.key).where(
         IncidentLink.incident_id == incident_id, IncidentLink.user_id == user_id
     )
