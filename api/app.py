@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from api import errors
+from api import docs, errors
 from api.limits import BodySizeLimit
 from api.routers import (
     audit,
@@ -37,6 +37,7 @@ from paging.channels.registry import build_channels, build_decorators
 from paging.engine import Engine
 from store.db import Database
 from store.settings import Settings, get_settings
+from web import install as install_web
 
 log = logging.getLogger("watchbill")
 
@@ -101,6 +102,8 @@ def create_app(
         version=version("watchbill"),
         summary="On-call schedules, escalation policies and two-way paging.",
         lifespan=lifespan,
+        docs_url=None,  # served offline by api.docs
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
@@ -134,4 +137,6 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(links.router)
     app.include_router(metrics.router)
+    docs.install(app)
+    install_web(app)  # the web UI: pages at /, assets at /static
     return app

@@ -282,7 +282,7 @@ def occurrences(
     (only ``user_id``'s when given) and, with ``gaps``, its uncovered time."""
     out: list[Occurrence] = []
     for schedule in inputs.schedules:
-        link = f"{public_url}/api/v1/schedules/{schedule.id}"
+        link = f"{public_url}/schedules/{schedule.id}"
         pieces, holes = whole_shifts(schedule.pure, schedule.layer_names, since, until)
         for piece in pieces:
             if user_id is not None and piece.user_id != user_id:

@@ -139,7 +139,7 @@ def schedule_feed(session: Session, settings: Settings, token: str) -> Feed:
         key=f"schedule:{schedule.id}",
         name=schedule.name,
         time_zone=schedule.time_zone,
-        page_url=f"{settings.public_url}/api/v1/schedules/{schedule.id}",
+        page_url=f"{settings.public_url}/schedules/{schedule.id}",
         created_at=schedule.created_at,
         schedule_id=schedule.id,
     )
@@ -155,7 +155,7 @@ def user_feed(session: Session, settings: Settings, token: str) -> Feed:
         key=f"user:{user.id}",
         name=f"On call: {user.name}",
         time_zone=user.time_zone,
-        page_url=f"{settings.public_url}/api/v1/users/{user.id}",
+        page_url=f"{settings.public_url}/profile",
         created_at=user.created_at,
         user_id=user.id,
     )

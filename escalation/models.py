@@ -131,6 +131,8 @@ class Incident(IdMixin, CreatedMixin, Base):
             postgresql_where=text("status != 'resolved'"),
         ),
         Index("ix_incidents_next_escalation_at", "next_escalation_at"),
+        # Lists of incidents by status, newest first (the web UI's incident list).
+        Index("ix_incidents_status_created_at", "status", "created_at"),
         Index("ix_incidents_ack_timeout_at", "ack_timeout_at"),
         Index("ix_incidents_auto_resolve_at", "auto_resolve_at"),
         Index("ix_incidents_unrouted_at", "unrouted_at"),

@@ -105,6 +105,69 @@ def list_policies(session: Session, *, cursor: str | None, limit: int) -> Page[E
     )
 
 
+@dataclass(frozen=True)
+class Level:
+    """One tier of a policy as plain data: its number (from 1), delay and targets."""
+
+    number: int
+    delay_seconds: int
+    targets: list[tuple[TargetType, str]]
+
+
+@dataclass(frozen=True)
+class PolicyLevels:
+    policy_id: str
+    name: str
+    team_id: str | None
+    levels: list[Level]
+
+
+def policy_levels(session: Session, limit: int) -> tuple[list[PolicyLevels], bool]:
+    """Policies by name with their tiers and targets, in one query of plain rows (the home
+    page shows them all); and whether there were more than ``limit``."""
+    chosen = (
+        select(EscalationPolicy.id)
+        .order_by(EscalationPolicy.name, EscalationPolicy.id)
+        .limit(limit + 1)
+        .subquery()
+    )
+    found = session.execute(
+        select(
+            EscalationPolicy.id,
+            EscalationPolicy.name,
+            EscalationPolicy.team_id,
+            EscalationTier.id,
+            EscalationTier.position,
+            EscalationTier.delay_seconds,
+            EscalationTarget.type,
+            EscalationTarget.target_id,
+        )
+        .join(chosen, chosen.c.id == EscalationPolicy.id)
+        .join(EscalationTier, EscalationTier.policy_id == EscalationPolicy.id)
+        .outerjoin(EscalationTarget, EscalationTarget.tier_id == EscalationTier.id)
+        .order_by(
+            EscalationPolicy.name,
+            EscalationPolicy.id,
+            EscalationTier.position,
+            EscalationTarget.position,
+        )
+    ).tuples()
+    policies: dict[str, PolicyLevels] = {}
+    tiers: dict[str, Level] = {}
+    for policy_id, name, team_id, tier_id, position, delay, kind, target_id in found:
+        policy = policies.get(policy_id)
+        if policy is None:
+            policy = policies[policy_id] = PolicyLevels(policy_id, name, team_id, [])
+        level = tiers.get(tier_id)
+        if level is None:
+            level = tiers[tier_id] = Level(position + 1, delay, [])
+            policy.levels.append(level)
+        if kind is not None and target_id is not None:
+            level.targets.append((kind, target_id))
+    listed = list(policies.values())
+    return listed[:limit], len(listed) > limit
+
+
 def create_policy(
     session: Session,
     actor: Actor,

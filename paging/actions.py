@@ -61,6 +61,20 @@ def may_act(session: Session, actor: Actor, incident: Incident) -> bool:
     return actor.user_id is not None and was_paged(session, incident.id, actor.user_id)
 
 
+def available(session: Session, actor: Actor, incident: Incident) -> frozenset[Action]:
+    """What ``actor`` may do to ``incident`` now (the buttons a page shows); ``act`` enforces
+    the same rules whatever a client sends."""
+    if incident.status is IncidentStatus.resolved or not may_act(session, actor, incident):
+        return frozenset()
+    found = {Action.resolve}
+    if rules.can_acknowledge(incident.status):
+        found.add(Action.acknowledge)
+    policy = escalate.load_policy(session, incident)
+    if step.next_position(policy, step.clamp(policy, step.Position(incident.loop, incident.tier))):
+        found.add(Action.escalate)
+    return frozenset(found)
+
+
 def act(
     session: Session,
     incident_id: str,

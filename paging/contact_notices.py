@@ -19,6 +19,8 @@ from store.audit import Actor
 from store.errors import Conflict
 
 APP = "Watchbill"
+#: Outbox kind of a password-reset mail (to the account's own address, not a contact method).
+PASSWORD_RESET = "password_reset"  # noqa: S105 -- an outbox kind, not a secret
 
 
 def _enqueue(
@@ -78,3 +80,28 @@ def send_test(
     name = user.name if user else "you"
     text = f"{APP} test page for {name}. No action needed: this {cm.type.value} reaches you."
     return _enqueue(session, cm, "test", {"text": text}, now)
+
+
+def send_password_reset(session: Session, user: User, link: str, now: datetime) -> Notification:
+    """Mail a password-reset link to the account's e-mail address (through the outbox)."""
+    text = (
+        f"Someone asked to set a new {APP} password for {user.email}. To do it, open this "
+        f"link within an hour:\n\n{link}\n\nIf it was not you, ignore this mail: your "
+        "password stays as it is."
+    )
+    row = Notification(
+        kind=PASSWORD_RESET,
+        user_id=user.id,
+        contact_method_id=None,
+        channel=ContactType.email.value,
+        address=user.email,
+        payload={"text": text},
+        send_at=now,
+        status=NotificationStatus.pending,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    wake.request(session)
+    return row

@@ -24,7 +24,7 @@ from paging import actions, outgoing
 from paging.actions import Action
 from paging.channels.base import Outgoing
 from paging.models import Notification
-from paging.server_secret import derive, server_secret
+from paging.server_secret import derive, server_secret, signing_secret
 from people.models import User
 from store.audit import Actor
 from store.base import utcnow
@@ -118,8 +118,7 @@ def decorator(settings: Settings) -> outgoing.Decorator:
     ) -> Outgoing:
         if message.channel != "email" or not message.incidents:
             return message
-        secret = server_secret(session, settings, utcnow())
-        assert secret is not None
+        secret = signing_secret(session, settings, utcnow())
         views = tuple(
             dataclasses.replace(
                 view,

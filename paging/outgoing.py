@@ -19,7 +19,8 @@ Decorator = Callable[[Session, Notification, Sequence[Notification], Outgoing], 
 
 
 def incident_url(settings: Settings, incident_id: str) -> str:
-    return f"{settings.public_url}/api/v1/incidents/{incident_id}"
+    """The incident's web page (sign-in needed; SMS pages carry a signed short link instead)."""
+    return f"{settings.public_url}/incidents/{incident_id}"
 
 
 def view_of(session: Session, settings: Settings, incident: Incident) -> IncidentView:

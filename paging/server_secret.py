@@ -48,3 +48,23 @@ def server_secret(
 def derive(secret: bytes, purpose: str) -> bytes:
     """A key for one purpose, so one secret can sign several kinds of things safely."""
     return hmac.new(secret, f"watchbill:{purpose}".encode(), hashlib.sha256).digest()
+
+
+def signing_secret(session: Session, settings: Settings, now: datetime) -> bytes:
+    """The secret, for signing inside a long transaction (the engine's claim).
+
+    When none exists yet, on PostgreSQL it is stored in a transaction of its own: the claim
+    transaction must not hold the new row, or a second engine's claim waits on it while
+    holding what the first one needs next (a deadlock). SQLite has one writer at a time, so
+    there it is stored in the caller's transaction.
+    """
+    found = server_secret(session, settings, now, create=False)
+    if found is not None:
+        return found
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        with Session(bind) as own, own.begin():
+            server_secret(own, settings, now)
+    created = server_secret(session, settings, now)
+    assert created is not None
+    return created

@@ -207,6 +207,39 @@ def create_rule(
     return rule
 
 
+def update_rule(
+    session: Session,
+    actor: Actor,
+    rule_id: str,
+    *,
+    delay_seconds: int | None = None,
+    urgency: Urgency | None = None,
+) -> NotificationRule:
+    """Change a rule's delay or urgency (the user, an admin or their team manager)."""
+    rule = session.get(NotificationRule, rule_id)
+    if rule is None:
+        raise NotFound(f"no notification rule {rule_id!r}")
+    require_self_or_manager(session, actor, rule.user_id, "change notification rules")
+    delay = rule.delay_seconds if delay_seconds is None else delay_seconds
+    level = rule.urgency if urgency is None else urgency
+    if delay < 0:
+        raise Invalid("delay_seconds", "must be 0 or more")
+    same = session.scalar(
+        select(NotificationRule.id).where(
+            NotificationRule.contact_method_id == rule.contact_method_id,
+            NotificationRule.delay_seconds == delay,
+            NotificationRule.urgency == level,
+            NotificationRule.id != rule.id,
+        )
+    )
+    if same is not None:
+        raise Conflict("the same rule exists already")
+    before = audit.snapshot(rule)
+    rule.delay_seconds, rule.urgency = delay, level
+    audit.record(session, actor, "update", rule, before)
+    return rule
+
+
 def delete_rule(session: Session, actor: Actor, rule_id: str) -> None:
     rule = session.get(NotificationRule, rule_id)
     if rule is None:

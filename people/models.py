@@ -60,6 +60,8 @@ class User(IdMixin, CreatedMixin, Base):
     # Set when the user was deactivated (``DELETE /users/{id}``): the row stays so that the
     # past keeps their name, but they can no longer sign in, use a token or be paged.
     deactivated_at: Mapped[datetime | None]
+    # argon2id hash of the web sign-in password (``people.passwords``); None: cannot sign in.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
 
     contact_methods: Mapped[list[ContactMethod]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="ContactMethod.created_at"

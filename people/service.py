@@ -212,6 +212,14 @@ def remove_member(session: Session, actor: Actor, team_id: str, user_id: str) ->
     session.delete(membership)
 
 
+def team_ids_of(session: Session, user_id: str, roles: tuple[TeamRole, ...] = ()) -> list[str]:
+    """The teams a user belongs to (with one of ``roles``, when given)."""
+    stmt = select(TeamMembership.team_id).where(TeamMembership.user_id == user_id)
+    if roles:
+        stmt = stmt.where(TeamMembership.role.in_(roles))
+    return list(session.scalars(stmt))
+
+
 # --- tokens --------------------------------------------------------------------------------
 
 
@@ -240,6 +248,12 @@ def create_token(
     session.add(token)
     audit.record(session, actor, "create", token, None)
     return token, secret
+
+
+def list_tokens(session: Session, user_id: str) -> list[ApiToken]:
+    """A user's own tokens, newest first (revoked ones too)."""
+    stmt = select(ApiToken).where(ApiToken.user_id == user_id)
+    return list(session.scalars(stmt.order_by(ApiToken.created_at.desc(), ApiToken.id)))
 
 
 def revoke_token(session: Session, actor: Actor, token_id: str, now: datetime) -> ApiToken:

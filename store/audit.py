@@ -12,7 +12,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from store.base import Base, IdMixin, utcnow
 
 #: Columns never copied into the audit log (secrets and their hashes).
-SECRET_COLUMNS = frozenset({"token_hash", "verification_code_hash", "ical_token", "secret"})
+SECRET_COLUMNS = frozenset(
+    {"token_hash", "verification_code_hash", "ical_token", "secret", "password_hash"}
+)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
 
+    # Web UI sessions (extensions of the contract): a session ends after this many minutes
+    # without a request, and this many hours after signing in whatever happens.
+    web_session_idle_minutes: int = 720
+    web_session_max_hours: int = 168
+
     # Engine tuning (extensions of the contract).
     engine_sweep_seconds: float = 5.0
     engine_lease_seconds: float = 30.0
@@ -84,6 +89,11 @@ class Settings(BaseSettings):
     @property
     def smtp_enabled(self) -> bool:
         return bool(self.smtp_host and self.smtp_from)
+
+    @property
+    def https(self) -> bool:
+        """Whether the outside world reaches us over https (cookies are then Secure)."""
+        return self.public_url.lower().startswith("https://")
 
 
 @lru_cache(maxsize=1)

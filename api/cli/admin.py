@@ -1,13 +1,17 @@
-"""Bootstrap commands: ``watchbill user create``, ``watchbill token create``, ``version``."""
+"""Bootstrap commands: ``watchbill user create``, ``user set-password``, ``token create``,
+``version``."""
 
 from __future__ import annotations
 
+import getpass
+import sys
 from importlib.metadata import version as package_version
 from typing import Annotated
 
 import typer
 
 from api.cli.base import CliError, app, ensure_schema, open_database
+from people import passwords
 from people import service as people
 from people.models import UserRole
 from store.audit import Actor
@@ -71,6 +75,28 @@ def user_create(
     typer.echo("created user")
     for key, value in fields.items():
         typer.echo(f"  {key:<10} {value}")
+
+
+@user_app.command("set-password")
+def user_set_password(email: Annotated[str, typer.Option(help="the user's email address")]) -> None:
+    """Set a user's web sign-in password, read from standard input (asked twice on a
+    terminal); the user's web sessions end."""
+    if sys.stdin.isatty():
+        password = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != password:
+            raise CliError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CliError("no password given on standard input")
+    database = open_database()
+    ensure_schema(database)
+    with database.transaction() as session:
+        user = people.find_user_by_email(session, email)
+        if user is None:
+            raise CliError(f"no user with email {email!r}")
+        passwords.set_password(session, Actor.system("cli"), user.id, password)
+    typer.echo(f"password set for {email}")
 
 
 @app.command()

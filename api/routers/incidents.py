@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import CurrentActor, NowDep, PageDep, SessionDep
-from api.schemas.escalation import IncidentIn, IncidentOut, LogEntryOut
+from api.schemas.escalation import IncidentIn, IncidentOut, LogEntryOut, NoteIn
 from api.schemas.events import ChangeOut
 from api.schemas.people import ListOut
 from escalation import incidents as incident_rows
 from escalation import service as escalation
 from escalation.models import Incident, IncidentStatus
-from paging import actions, change_events, intake
+from paging import actions, change_events, intake, notes
 from people.access import require_team_role
 from people.models import TeamRole
 
@@ -139,3 +139,13 @@ def escalate(
     incident_id: str, session: SessionDep, actor: CurrentActor, now: NowDep
 ) -> IncidentOut:
     return _act(incident_id, actions.Action.escalate, session, actor, now)
+
+
+@router.post(
+    "/incidents/{incident_id}/notes", status_code=201, summary="Add a note to the incident's log"
+)
+def add_note(
+    incident_id: str, body: NoteIn, session: SessionDep, actor: CurrentActor, now: NowDep
+) -> LogEntryOut:
+    entry = notes.add_note(session, actor, incident_id, body.text, now, via="api")
+    return LogEntryOut.model_validate(entry)

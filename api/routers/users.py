@@ -13,8 +13,10 @@ from api.schemas.people import (
     ContactMethodIn,
     ContactMethodOut,
     ListOut,
+    PasswordIn,
     RuleIn,
     RuleOut,
+    RulePatch,
     UserIn,
     UserOut,
     UserPatch,
@@ -22,7 +24,7 @@ from api.schemas.people import (
 )
 from escalation import commitments
 from paging import contact_notices
-from people import contacts
+from people import contacts, passwords
 from people import service as people
 from people.models import User
 from store.errors import NotFound
@@ -105,6 +107,15 @@ def delete_user(user_id: str, session: SessionDep, actor: CurrentActor, now: Now
     keeps their name. Refused (409, with ``references``) while a current or future rotation,
     override or escalation target still needs them: replace them there first."""
     commitments.deactivate_user(session, actor, user_id, now)
+    return Response(status_code=204)
+
+
+@router.put("/users/{user_id}/password", status_code=204, summary="Set a web sign-in password")
+def set_password(
+    user_id: str, body: PasswordIn, session: SessionDep, actor: CurrentActor
+) -> Response:
+    """The user or an admin; the user's web sessions end (they sign in with the new one)."""
+    passwords.set_password(session, actor, user_id, body.password)
     return Response(status_code=204)
 
 
@@ -199,6 +210,15 @@ def create_rule(user_id: str, body: RuleIn, session: SessionDep, actor: CurrentA
 def list_rules(user_id: str, session: SessionDep, _: CurrentActor) -> ListOut[RuleOut]:
     rules = contacts.list_rules(session, user_id)
     return ListOut(items=[RuleOut.model_validate(r) for r in rules], next=None)
+
+
+@router.patch("/notification-rules/{rule_id}", tags=["notification rules"])
+def update_rule(rule_id: str, body: RulePatch, session: SessionDep, actor: CurrentActor) -> RuleOut:
+    """Change a rule's delay or urgency."""
+    rule = contacts.update_rule(
+        session, actor, rule_id, delay_seconds=body.delay_seconds, urgency=body.urgency
+    )
+    return RuleOut.model_validate(rule)
 
 
 @router.delete("/notification-rules/{rule_id}", status_code=204, tags=["notification rules"])

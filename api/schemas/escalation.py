@@ -77,6 +77,11 @@ class IncidentIn(Strict):
     dedup_key: str | None = Field(None, min_length=1, max_length=255)
 
 
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=4000)
+
+
 class LogEntryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     at: datetime

@@ -149,6 +149,15 @@ class RuleIn(Strict):
     )
 
 
+class RulePatch(Strict):
+    delay_seconds: int | None = Field(None, ge=0, le=86_400)
+    urgency: Urgency | None = None
+
+
+class PasswordIn(Strict):
+    password: str = Field(min_length=1, max_length=1024, description="at least 10 characters")
+
+
 class RuleOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: str

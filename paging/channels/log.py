@@ -2,9 +2,11 @@
 
 It is the embedded default for every contact type whose provider is not configured, so that
 ``watchbill serve`` shows the whole flow with nothing else set up. Each page is one log
-record (logger ``watchbill.pages``, tagged with the notification and incident ids) carrying
-what the real channel would: the SMS text with its reply codes, an e-mail's acknowledge and
-resolve links, a call's keys.
+record (logger ``watchbill.pages``, tagged with the notification and incident ids) holding
+what the real provider would have sent: the SMS bodies with their reply codes and links,
+what the call says and its keys, the mail's subject and text with its action links. Pages
+keep it in their incident's log (``page_logged``, ``data.text``), and test and verification
+messages have it in their outbox row. The web UI's test phone reads both.
 """
 
 from __future__ import annotations
@@ -15,44 +17,43 @@ from datetime import datetime
 from sqlalchemy import select
 
 from escalation.models import IncidentLog
-from paging.channels.base import IncidentView, Outcome, Outgoing, SendResult
-from paging.replies_parse import format_all_codes
-from paging.sms_text import PageText, compose_page
+from paging.channels import smtp, twilio_sms
+from paging.channels.base import Outcome, Outgoing, SendResult
+from paging.voice_twiml import SpokenIncident, bundle_speech, page_speech
 from store.base import utcnow
 from store.db import Database
 
 log = logging.getLogger("watchbill.pages")
 
 
+VOICE_MENU = "Press 4 to acknowledge, 5 to escalate, 6 to resolve, star to repeat."
+LOG_FROM = "Watchbill <watchbill@localhost>"
+
+
+def _speech(message: Outgoing) -> str:
+    if message.text is not None or not message.incidents:
+        return message.text or ""
+    spoken = [SpokenIncident(i.number, i.severity, i.service, i.title) for i in message.incidents]
+    if len(spoken) == 1:
+        first = spoken[0]
+        return (
+            f"{page_speech(first.number, first.severity, first.service, first.title)} {VOICE_MENU}"
+        )
+    return f"{bundle_speech(spoken)} {VOICE_MENU}"
+
+
 def render(message: Outgoing) -> str:
-    """The page as its channel would carry it, on one line."""
-    if message.text is not None:
-        return message.text
-    parts = [_page(message.channel, view) for view in message.incidents]
-    if message.bundle_code is not None and message.channel == "sms":
-        parts.append(format_all_codes(message.bundle_code))
-    return " | ".join(parts)
-
-
-def _page(channel: str, view: IncidentView) -> str:
-    text = compose_page(
-        PageText(
-            incident_number=view.number,
-            severity=view.severity,
-            service=view.service,
-            title=view.title,
-            link=view.url,
-            reply_code=view.reply_code if channel == "sms" else None,
-        ),
-        max_segments=10,
-    )
-    if channel == "email":
-        actions = [f"acknowledge: {view.ack_url}" if view.ack_url else ""]
-        actions.append(f"resolve: {view.resolve_url}" if view.resolve_url else "")
-        return " ".join([text, *filter(None, actions)])
-    if channel == "voice":
-        return f"{text} (call keys: 4 acknowledge, 5 escalate, 6 resolve, * repeat)"
-    return text
+    """What the configured provider would have sent for this message."""
+    if message.channel == "sms":
+        return "\n\n".join(twilio_sms.render(message))
+    if message.channel == "voice":
+        return _speech(message)
+    if message.channel == "email":
+        mail = smtp.compose(message, LOG_FROM)
+        body = mail.get_body(preferencelist=("plain",))
+        text = body.get_content() if body is not None else ""
+        return f"Subject: {mail['Subject']}\n\n{text}".rstrip()
+    return message.text or " | ".join(f"#{i.number} {i.title}" for i in message.incidents)
 
 
 def _ids(message: Outgoing) -> dict[str, object]:
@@ -93,7 +94,12 @@ class LogChannel:
                     kind="page_logged",
                     message=f"Page for {message.person} by {message.channel} written to the "
                     f"log (no {message.channel} provider configured): {text}",
-                    data={"notification_id": message.notification_id, "address": message.address},
+                    data={
+                        "notification_id": message.notification_id,
+                        "address": message.address,
+                        "channel": message.channel,
+                        "text": text,
+                    },
                 )
                 for view in message.incidents
             )

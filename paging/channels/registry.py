@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from paging import codes, links, outgoing
+from paging import codes, links, outgoing, sms_links
 from paging.channels.base import Channel
 from store.db import Database
 from store.settings import Settings
@@ -32,5 +32,6 @@ def build_channels(database: Database, settings: Settings) -> dict[str, Channel]
 
 
 def build_decorators(settings: Settings) -> list[outgoing.Decorator]:
-    """Per-incident additions to outgoing messages: SMS reply codes, signed e-mail links."""
-    return [codes.decorate, links.decorator(settings)]
+    """Per-incident additions to outgoing messages: SMS reply codes and short signed links,
+    signed e-mail links."""
+    return [codes.decorate, links.decorator(settings), sms_links.decorator(settings)]

@@ -26,7 +26,7 @@ def test_an_sms_page_is_logged_once_with_its_reply_codes_and_ids(
     text = record.getMessage()
     assert "by sms" in text and "+12015550101" in text and "Disk full" in text
     assert "Reply 1a to ack, 1r to resolve, 1e to escalate" in text
-    assert f"/api/v1/incidents/{incident}" in text
+    assert "http://testserver/l/" in text  # the short link to the incident's page
     [notification] = paging.sent_to(ada, incident)
     assert record.notification_id == notification.id  # type: ignore[attr-defined]
     assert record.incident_id == incident  # type: ignore[attr-defined]
@@ -43,9 +43,9 @@ def test_a_logged_email_page_keeps_its_acknowledge_and_resolve_links(
     wait_until(lambda: len(paging.sent_to(grace, incident)) == 1, timeout=5)
     [record] = _pages(caplog)
     text = record.getMessage()
-    assert "acknowledge: http://testserver/links/" in text
-    assert "resolve: http://testserver/links/" in text
-    ack_link = text.split("acknowledge: ")[1].split()[0]
+    assert "Acknowledge: http://testserver/links/" in text
+    assert "Resolve:     http://testserver/links/" in text
+    ack_link = text.split("Acknowledge: ")[1].split()[0]
     # The logged link is the real one: following it acknowledges the incident.
     path = ack_link.removeprefix("http://testserver")
     assert paging.client.get(path).status_code == 200
@@ -62,4 +62,6 @@ def test_a_logged_call_says_which_keys_do_what(
     incident = paging.trigger(paging.service(paging.policy([(600, [alan.id])])))
     wait_until(lambda: len(paging.sent_to(alan, incident)) == 1, timeout=5)
     [record] = _pages(caplog)
-    assert "4 acknowledge, 5 escalate, 6 resolve" in record.getMessage()
+    assert "Press 4 to acknowledge, 5 to escalate, 6 to resolve, star to repeat" in (
+        record.getMessage()
+    )

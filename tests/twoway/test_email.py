@@ -53,6 +53,8 @@ def test_email_page_link_get_changes_nothing_and_post_acknowledges(live: Live) -
 
     done = live.http.post(ack.removeprefix(live.base_url), data={"token": "ignored"})
     assert done.status_code == 200 and "Acknowledged #42" in done.text
+    web_page = f"{live.base_url}/incidents/{incident['id']}"  # "View incident": the web page
+    assert link(mail, "Incident") == web_page and f'href="{web_page}"' in done.text
     found = live.incident(incident["id"])
     assert found["status"] == "acknowledged"
     assert found["acknowledged_by"] == f"user:{ada.email}"
