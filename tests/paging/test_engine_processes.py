@@ -176,7 +176,7 @@ def _check_exactly_once(database: Database, twilio: TwilioFake, total: int) -> N
         ).all()
         by_title = {t: i for t, i in session.execute(select(Incident.title, Incident.id))}
     # A page names its incident by its title ("alert 12", unique here); its link is a token.
-    texts = Counter(
+    texts: Counter[tuple[str, str | None]] = Counter(
         (m.to, by_title[match.group(1)])
         for m in twilio.messages
         if (match := re.search(r"\b(alert \d+)\b", m.body))

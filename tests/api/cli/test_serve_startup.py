@@ -117,7 +117,7 @@ def _page_someone(served: Served) -> tuple[str, str]:
 
 
 def test_the_public_url_follows_the_port_everywhere_it_is_handed_out(served: Served) -> None:
-    incident_id, user_id = _page_someone(served)
+    _, user_id = _page_someone(served)
     user = served.api("GET", f"/users/{user_id}").json()
     assert user["ical_url"].startswith(f"{served.base}/calendars/users/")
     assert user["webcal_url"].startswith(f"webcal://{served.base.removeprefix('http://')}/")
