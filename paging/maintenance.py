@@ -18,20 +18,16 @@ from escalation.models import Incident, IncidentStatus
 from escalation.service import get_service
 from paging import wake
 from paging.integrations_models import IncidentHold, MaintenanceWindow
-from people.access import require_team_role
-from people.models import TeamRole
+from people.access import require_team_manager
 from store import audit
 from store.audit import Actor
 from store.errors import Conflict, Invalid, NotFound
 from store.pagination import Page, paginate
 
-#: Who may start and end maintenance of a service (besides admins).
-OPERATORS = (TeamRole.manager, TeamRole.responder)
-
 
 def _require_operator(session: Session, actor: Actor, service_id: str) -> None:
     service = get_service(session, service_id)
-    require_team_role(session, actor, service.team_id, OPERATORS, "manage maintenance windows")
+    require_team_manager(session, actor, service.team_id, "manage maintenance windows")
 
 
 def is_active(window: MaintenanceWindow, at: datetime) -> bool:

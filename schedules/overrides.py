@@ -12,8 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from people.access import has_team_role
-from people.models import TeamRole
+from people.access import can_respond
 from schedules.models import Schedule, ScheduleOverride
 from schedules.service import can_edit, check_users, get_schedule
 from store import audit
@@ -23,15 +22,11 @@ from store.pagination import Page, paginate
 
 __all__ = ["create_override", "delete_override", "get_override", "list_overrides"]
 
-SELF_SERVICE = (TeamRole.manager, TeamRole.responder)
-
 
 def _may_write(session: Session, actor: Actor, schedule: Schedule, user_id: str) -> bool:
     if can_edit(session, actor, schedule):
         return True
-    return actor.user_id == user_id and has_team_role(
-        session, actor, schedule.team_id, SELF_SERVICE
-    )
+    return actor.user_id == user_id and can_respond(session, actor, schedule.team_id)
 
 
 def _require_writer(

@@ -13,8 +13,7 @@ from escalation import incidents as incident_rows
 from escalation import service as escalation
 from escalation.models import Incident, IncidentStatus
 from paging import actions, intake
-from people.access import require_team_role
-from people.models import TeamRole
+from people.access import require_team_responder
 
 router = APIRouter(tags=["incidents"])
 
@@ -54,9 +53,7 @@ def create_incident(
     body: IncidentIn, session: SessionDep, actor: CurrentActor, now: NowDep, response: Response
 ) -> IncidentOut:
     service = escalation.get_service(session, body.service_id)
-    require_team_role(
-        session, actor, service.team_id, (TeamRole.manager, TeamRole.responder), "open incidents"
-    )
+    require_team_responder(session, actor, service.team_id, "open incidents")
     result = intake.trigger(
         session,
         service,

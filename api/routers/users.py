@@ -21,15 +21,20 @@ from api.schemas.people import (
 from paging import contact_notices
 from people import contacts
 from people import service as people
+from people.access import can_see_user_secrets
 from people.models import User
+from store.audit import Actor
 from store.errors import NotFound
 from store.settings import Settings
 
 router = APIRouter(tags=["users"])
 
 
-def user_out(settings: Settings, user: User) -> UserOut:
-    ical = urls.user_feed(settings, user.ical_token)
+def user_out(settings: Settings, user: User, actor: Actor) -> UserOut:
+    """The user as ``actor`` may see them: the calendar URL only for themself and admins."""
+    ical = (
+        urls.user_feed(settings, user.ical_token) if can_see_user_secrets(actor, user.id) else None
+    )
     return UserOut(
         id=user.id,
         name=user.name,
@@ -39,7 +44,7 @@ def user_out(settings: Settings, user: User) -> UserOut:
         quiet_start=user.quiet_start,
         quiet_end=user.quiet_end,
         ical_url=ical,
-        webcal_url=urls.webcal(ical),
+        webcal_url=None if ical is None else urls.webcal(ical),
         created_at=user.created_at,
     )
 
@@ -51,27 +56,29 @@ def create_user(
     user = people.create_user(
         session, actor, name=body.name, email=body.email, time_zone=body.time_zone, role=body.role
     )
-    return user_out(settings, user)
+    return user_out(settings, user, actor)
 
 
 @router.get("/users", summary="List users")
 def list_users(
-    session: SessionDep, _: CurrentActor, settings: SettingsDep, page: PageDep
+    session: SessionDep, actor: CurrentActor, settings: SettingsDep, page: PageDep
 ) -> ListOut[UserOut]:
     result = people.list_users(session, cursor=page.cursor, limit=page.limit)
-    return ListOut(items=[user_out(settings, u) for u in result.items], next=result.next)
+    return ListOut(items=[user_out(settings, u, actor) for u in result.items], next=result.next)
 
 
 @router.get("/users/me", summary="The user the token belongs to")
 def me(session: SessionDep, actor: CurrentActor, settings: SettingsDep) -> UserOut:
     if actor.user_id is None:
         raise NotFound("this token does not belong to a user")
-    return user_out(settings, people.get_user(session, actor.user_id))
+    return user_out(settings, people.get_user(session, actor.user_id), actor)
 
 
 @router.get("/users/{user_id}", summary="Get a user")
-def get_user(user_id: str, session: SessionDep, _: CurrentActor, settings: SettingsDep) -> UserOut:
-    return user_out(settings, people.get_user(session, user_id))
+def get_user(
+    user_id: str, session: SessionDep, actor: CurrentActor, settings: SettingsDep
+) -> UserOut:
+    return user_out(settings, people.get_user(session, user_id), actor)
 
 
 @router.patch("/users/{user_id}", summary="Edit a profile (self or admin)")
@@ -80,7 +87,7 @@ def update_user(
 ) -> UserOut:
     changes = body.model_dump(exclude_unset=True)
     user = people.update_user(session, actor, user_id, changes)
-    return user_out(settings, user)
+    return user_out(settings, user, actor)
 
 
 @router.delete("/users/{user_id}", status_code=204, summary="Delete a user (admin)")
@@ -93,7 +100,7 @@ def delete_user(user_id: str, session: SessionDep, actor: CurrentActor) -> Respo
 def rotate_ical(
     user_id: str, session: SessionDep, actor: CurrentActor, settings: SettingsDep
 ) -> UserOut:
-    return user_out(settings, people.rotate_user_feed(session, actor, user_id))
+    return user_out(settings, people.rotate_user_feed(session, actor, user_id), actor)
 
 
 # --- contact methods -----------------------------------------------------------------------

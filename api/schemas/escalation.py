@@ -56,12 +56,15 @@ class ServicePatch(Strict):
 
 
 class ServiceOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
     id: str
     name: str
     team_id: str | None
     escalation_policy_id: str
-    integration_key: str
+    integration_key: str | None = Field(
+        description="the key events are sent with (a secret): shown to admins and the owning "
+        "team's managers; null for others"
+    )
+    has_integration_key: bool = Field(description="true: the service has a key (shown or not)")
     acknowledgement_timeout_seconds: int | None
     auto_resolve_timeout_seconds: int | None
     created_at: datetime

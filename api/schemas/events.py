@@ -70,7 +70,10 @@ class HeartbeatOut(BaseModel):
     state: Literal["inactive", "up", "missed"] = Field(
         description="inactive until the first ping; missed while its incident is open"
     )
-    ping_url: str = Field(description="POST here to ping (no bearer token; keep it secret)")
+    ping_url: str | None = Field(
+        description="POST here to ping (no bearer token: a secret): shown to admins and the "
+        "owning team's managers; null for others"
+    )
     last_ping_at: datetime | None
     next_due_at: datetime | None
     created_at: datetime

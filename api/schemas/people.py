@@ -46,8 +46,11 @@ class UserOut(BaseModel):
     role: UserRole
     quiet_start: str | None
     quiet_end: str | None
-    ical_url: str
-    webcal_url: str
+    ical_url: str | None = Field(
+        description="the user's calendar feed (a secret): shown to that user and admins; "
+        "null for others"
+    )
+    webcal_url: str | None = Field(description="`ical_url` as webcal://; null like it")
     created_at: datetime
 
 

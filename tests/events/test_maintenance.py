@@ -108,12 +108,15 @@ def test_future_windows_and_validation(desk: Desk) -> None:
     desk.api("DELETE", f"{base}/{running['id']}", 409)
 
 
-def test_responders_may_start_maintenance_observers_may_not(desk: Desk) -> None:
+def test_only_managers_may_start_maintenance(desk: Desk) -> None:
+    """A window mutes a service: the team's managers (and admins) decide, not responders."""
     team = desk.factory.team()
     svc = desk.service(team_id=team)
-    responder, observer = desk.factory.user(), desk.factory.user()
+    manager, responder, observer = desk.factory.user(), desk.factory.user(), desk.factory.user()
+    desk.factory.member(team, manager, TeamRole.manager)
     desk.factory.member(team, responder, TeamRole.responder)
     desk.factory.member(team, observer, TeamRole.observer)
     path = f"/api/v1/services/{svc.id}/maintenance-windows"
     assert desk.client.post(path, json={}, headers=observer.headers).status_code == 403
-    assert desk.client.post(path, json={}, headers=responder.headers).status_code == 201
+    assert desk.client.post(path, json={}, headers=responder.headers).status_code == 403
+    assert desk.client.post(path, json={}, headers=manager.headers).status_code == 201
