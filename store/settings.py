@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     public_url: str = "http://127.0.0.1:8080"
     admin_token: SecretStr | None = None
+    # Outbound fetches (calendar imports, webhooks) may reach loopback and private networks
+    # (tests, closed networks); off by default: see ``store.outbound``.
+    allow_private_urls: bool = False
     # Signs e-mail action links (extension of the contract); unset: generated once and kept
     # in the database (``server_secrets``), so links survive restarts.
     secret_key: SecretStr | None = None

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
-from api.deps import CurrentActor, NowDep, SessionDep
+from api.deps import CurrentActor, NowDep, SessionDep, SettingsDep
 from api.schemas.calendars import (
     DEFAULT_HORIZON_DAYS,
     DEFAULT_REFRESH_MINUTES,
@@ -28,7 +28,12 @@ router = APIRouter(tags=["calendar imports"])
     summary="Follow an iCal URL or load an .ics into the schedule's overrides",
 )
 def create_import(
-    schedule_id: str, body: ImportIn, session: SessionDep, actor: CurrentActor, now: NowDep
+    schedule_id: str,
+    body: ImportIn,
+    session: SessionDep,
+    actor: CurrentActor,
+    settings: SettingsDep,
+    now: NowDep,
 ) -> ImportOut:
     """Events become overrides (attendees or summaries matched to users by e-mail or name;
     recurring events expanded). An `ics` is applied at once and the answer carries its
@@ -45,6 +50,7 @@ def create_import(
         refresh_seconds=body.refresh_minutes * 60,
         horizon_days=body.horizon_days,
         now=now,
+        allow_private=settings.allow_private_urls,
     )
     return ImportOut.of(imp)
 
