@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api import errors
+from api.input_guard import RefuseControlCharacters
 from api.limits import BodySizeLimit
 from api.routers import (
     audit,
@@ -107,6 +108,7 @@ def create_app(
     errors.install(app)
     app.add_middleware(events.FastPath)  # inside the body limit (middleware added later wraps)
     app.add_middleware(BodySizeLimit, limit_for=body_limit)
+    app.add_middleware(RefuseControlCharacters)  # outermost: before anything reads the URL
 
     @app.get("/healthz", tags=["health"], summary="200 once the database is reachable")
     def healthz() -> JSONResponse:

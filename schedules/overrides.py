@@ -1,13 +1,14 @@
 """Overrides: someone on call over ``[start, end)`` in a schedule, above every layer.
 
 Who may: admins and the schedule team's managers for anyone; a team responder for themself
-(an override that puts them on call). Deleting keeps the past: an override that has started
-is cut short at the deletion instant; one still in the future is removed.
+(an override that puts them on call). An override lasts at most :data:`MAX_OVERRIDE_DAYS`.
+Deleting keeps the past: an override that has started is cut short at the deletion instant;
+one still in the future is removed.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +21,16 @@ from store.audit import Actor
 from store.errors import Conflict, Forbidden, Invalid, NotFound
 from store.pagination import Page, paginate
 
-__all__ = ["create_override", "delete_override", "get_override", "list_overrides"]
+__all__ = [
+    "MAX_OVERRIDE_DAYS",
+    "create_override",
+    "delete_override",
+    "get_override",
+    "list_overrides",
+]
+
+#: The longest override (a year): longer cover belongs in a layer.
+MAX_OVERRIDE_DAYS = 366
 
 
 def _may_write(session: Session, actor: Actor, schedule: Schedule, user_id: str) -> bool:
@@ -95,6 +105,8 @@ def create_override(
     check_users(session, {user_id: "user_id"})
     if end <= start:
         raise Invalid("end", "must be after start")
+    if end - start > timedelta(days=MAX_OVERRIDE_DAYS):
+        raise Invalid("end", f"an override lasts at most {MAX_OVERRIDE_DAYS} days")
     clash = session.scalar(
         select(ScheduleOverride)
         .where(

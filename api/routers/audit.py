@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 from sqlalchemy import select
 
 from api.deps import CurrentActor, PageDep, SessionDep
 from api.schemas.people import AuditOut, ListOut
+from api.types import Instant
 from people.access import require_admin
 from store.audit import AuditEntry
 from store.pagination import paginate
@@ -24,7 +24,7 @@ def list_audit(
     page: PageDep,
     entity_type: Annotated[str | None, Query()] = None,
     entity_id: Annotated[str | None, Query()] = None,
-    since: Annotated[AwareDatetime | None, Query()] = None,
+    since: Annotated[Instant | None, Query()] = None,
 ) -> ListOut[AuditOut]:
     require_admin(actor, "read the audit log")
     stmt = select(AuditEntry)

@@ -17,6 +17,7 @@ from api.schemas.people import ListOut
 from api.types import TimeZoneName
 from calendars import imports
 from calendars.ics_import import MAX_IMPORT_BYTES
+from people import validation
 from store.errors import Invalid
 
 router = APIRouter(tags=["calendar imports"])
@@ -74,11 +75,19 @@ def upload_import(
     data = file.file.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
         raise Invalid("file", f"larger than {MAX_IMPORT_BYTES} bytes")
+    for field, text, pattern in (
+        ("name", name or "", validation.CONTROL),
+        ("file", data.decode("utf-8", errors="replace"), validation.CONTROL_BUT_CRLF),
+    ):
+        why = validation.control_character(text, pattern)
+        if why is not None:
+            raise Invalid(field, why)
+    filename = validation.CONTROL.sub("", file.filename or "")[:200]
     imp = imports.create_import(
         session,
         actor,
         schedule_id,
-        name=(name or "").strip() or file.filename or "Uploaded calendar",
+        name=(name or "").strip() or filename or "Uploaded calendar",
         source_url=None,
         content=data,
         time_zone=time_zone,

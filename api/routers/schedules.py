@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,6 +24,7 @@ from api.schemas.schedules import (
     TimelineOut,
     UserShiftOut,
 )
+from api.types import Instant
 from escalation.models import EscalationPolicy, EscalationTarget, EscalationTier, TargetType
 from people.models import User
 from schedules import rows
@@ -183,7 +183,7 @@ def timeline(
     _: CurrentActor,
     now: NowDep,
     since: At = None,
-    until: Annotated[AwareDatetime | None, Query(description="default: `since` + 7 days")] = None,
+    until: Annotated[Instant | None, Query(description="default: `since` + 7 days")] = None,
     overflow: Annotated[bool, Query(description="whole shifts at the edges")] = False,
 ) -> TimelineOut:
     lo = since or now

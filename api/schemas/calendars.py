@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from api.schemas.people import Strict
-from api.types import Name, TimeZoneName
+from api.types import IcsText, Name, TimeZoneName
+from calendars.ics_import import MAX_IMPORT_BYTES
 from calendars.models import CalendarImport
 
 DEFAULT_REFRESH_MINUTES = 60
@@ -22,7 +23,9 @@ class ImportIn(Strict):
         max_length=2048,
         description="an http(s) or webcal URL to follow (refreshed every `refresh_minutes`)",
     )
-    ics: str | None = Field(None, description="the calendar itself (an uploaded .ics file)")
+    ics: IcsText | None = Field(
+        None, max_length=MAX_IMPORT_BYTES, description="the calendar itself (an uploaded .ics file)"
+    )
     time_zone: TimeZoneName | None = Field(
         None, description="for floating times and all-day events (default: the schedule's)"
     )

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.people import Strict
-from api.types import Name
+from api.types import Name, NotNull
 from escalation.models import IncidentStatus, Severity, TargetType
 from people.models import Urgency
 
@@ -48,8 +48,8 @@ class ServiceIn(Strict):
 
 
 class ServicePatch(Strict):
-    name: Name | None = None
-    escalation_policy_id: str | None = None
+    name: NotNull[Name] = None
+    escalation_policy_id: NotNull[str] = None
     team_id: str | None = None
     acknowledgement_timeout_seconds: int | None = Field(None, ge=1, le=7 * 86_400)
     auto_resolve_timeout_seconds: int | None = Field(None, ge=1, le=30 * 86_400)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from api.schemas.people import Strict
-from api.types import LocalTime, Name, TimeZoneName
+from api.types import Instant, LocalTime, Name, NotNull, TimeZoneName
 from escalation.models import Severity
+from paging.maintenance import MAX_WINDOW_DAYS
 from people.models import Urgency
 
 # --- events (the PagerDuty Events API's answers) --------------------------------------------
@@ -56,9 +57,9 @@ class HeartbeatIn(Strict):
 
 
 class HeartbeatPatch(Strict):
-    name: Name | None = None
-    interval_seconds: int | None = Field(None, ge=1, le=31 * 86_400)
-    grace_seconds: int | None = Field(None, ge=0, le=7 * 86_400)
+    name: NotNull[Name] = None
+    interval_seconds: NotNull[int] = Field(None, ge=1, le=31 * 86_400)
+    grace_seconds: NotNull[int] = Field(None, ge=0, le=7 * 86_400)
 
 
 class HeartbeatOut(BaseModel):
@@ -89,8 +90,12 @@ class PingOut(BaseModel):
 
 
 class MaintenanceIn(Strict):
-    start: AwareDatetime | None = Field(None, description="default: now")
-    end: AwareDatetime | None = Field(None, description="null: until it is ended")
+    start: Instant | None = Field(None, description="default: now")
+    end: Instant | None = Field(
+        None,
+        description="default: the longest a window may last "
+        f"({MAX_WINDOW_DAYS} days) after its start; end it early with `/end`",
+    )
     page_on_end: bool = Field(
         False, description="when the window ends, page for incidents still open from inside it"
     )

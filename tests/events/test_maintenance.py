@@ -70,11 +70,12 @@ def test_page_on_end_pages_what_is_still_open_when_the_window_ends(desk: Desk) -
     assert desk.pages(fixed.id) == []
 
 
-def test_open_ended_window_lasts_until_ended(live_desk: Desk) -> None:
+def test_window_without_end_lasts_the_longest_or_until_ended(live_desk: Desk) -> None:
     desk = live_desk
     svc = desk.service()
     made = window(desk, svc.id)
-    assert made["end"] is None and made["active"] is True
+    length = datetime.fromisoformat(made["end"]) - datetime.fromisoformat(made["start"])
+    assert length == timedelta(days=maintenance.MAX_WINDOW_DAYS) and made["active"] is True
     desk.enqueue(trigger_body(svc.key, dedup_key="inside"))
     [incident] = desk.incidents(svc.id)
     assert stays(lambda: desk.pages(incident.id) == [], 1.0)
