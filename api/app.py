@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from api import errors
+from api import errors, openapi
 from api.input_guard import RefuseControlCharacters
 from api.limits import BodySizeLimit
 from api.routers import (
@@ -112,6 +112,8 @@ def create_app(
 
     @app.get("/healthz", tags=["health"], summary="200 once the database is reachable")
     def healthz() -> JSONResponse:
+        """Checks that the database answers; 503 `{"status": "unavailable"}` when it does not. No
+        bearer token."""
         try:
             with database.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
@@ -133,4 +135,5 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(links.router)
     app.include_router(metrics.router)
+    openapi.install(app)
     return app

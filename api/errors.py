@@ -16,6 +16,8 @@ from store.errors import DomainError, Invalid
 
 log = logging.getLogger("watchbill.api")
 PROBLEM = "application/problem+json"
+#: What FastAPI says (400) when a JSON body cannot even be decoded; answered as 422 here.
+_UNREADABLE_BODY = "There was an error parsing the body"
 
 
 def problem(status: int, detail: str, *, title: str | None = None, **extra: Any) -> JSONResponse:
@@ -53,6 +55,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:  # FastAPI's words
+            why = "the body is not JSON in UTF-8"
+            errors = [{"field": "body", "message": why}]
+            return problem(422, f"body: {why}", title="Unprocessable content", errors=errors)
         response = problem(exc.status_code, str(exc.detail))
         if exc.headers:
             response.headers.update(exc.headers)

@@ -9,12 +9,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 
 from people import validation
+
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
 
 def _zone(value: str) -> str:
@@ -23,6 +26,15 @@ def _zone(value: str) -> str:
 
 def _hhmm(value: str) -> str:
     return validation.local_time(value)
+
+
+def _rfc3339(value: Any) -> Any:
+    """Only text shaped like RFC 3339 (pydantic alone would also take numbers: Unix times)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATE_TIME.match(value):
+        raise ValueError("must be an RFC 3339 timestamp with an offset, e.g. 2026-03-08T09:00:00Z")
+    return value
 
 
 def _instant(value: datetime) -> datetime:
@@ -66,6 +78,7 @@ LocalTime = Annotated[str, AfterValidator(_hhmm), Field(examples=["09:00"])]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Instant = Annotated[
     AwareDatetime,
+    BeforeValidator(_rfc3339),
     AfterValidator(_instant),
     Field(description="RFC 3339 with an offset; years 1970 to 2200"),
 ]

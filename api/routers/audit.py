@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from api.deps import CurrentActor, PageDep, SessionDep
+from api.openapi import problems
 from api.schemas.people import AuditOut, ListOut
 from api.types import Instant
 from people.access import require_admin
@@ -17,7 +18,11 @@ from store.pagination import paginate
 router = APIRouter(tags=["audit"])
 
 
-@router.get("/audit", summary="Who changed what, when, with before and after (admin)")
+@router.get(
+    "/audit",
+    summary="Who changed what, when, with before and after (admin)",
+    responses=problems(403),
+)
 def list_audit(
     session: SessionDep,
     actor: CurrentActor,
@@ -26,6 +31,7 @@ def list_audit(
     entity_id: Annotated[str | None, Query()] = None,
     since: Annotated[Instant | None, Query()] = None,
 ) -> ListOut[AuditOut]:
+    """Admins only: every change, newest first, with the row before and after (secrets left out)."""
     require_admin(actor, "read the audit log")
     stmt = select(AuditEntry)
     if entity_type:

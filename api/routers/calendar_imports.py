@@ -72,6 +72,8 @@ def upload_import(
     refresh_minutes: Annotated[int, Form(ge=5, le=7 * 24 * 60)] = DEFAULT_REFRESH_MINUTES,
     horizon_days: Annotated[int, Form(ge=1, le=366)] = DEFAULT_HORIZON_DAYS,
 ) -> ImportOut:
+    """Admins and the schedule team's managers. The file is applied at once (malformed data is
+    422 and nothing is kept); the answer carries the report, unmatched events included."""
     data = file.file.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
         raise Invalid("file", f"larger than {MAX_IMPORT_BYTES} bytes")
@@ -100,6 +102,7 @@ def upload_import(
 
 @router.get("/schedules/{schedule_id}/imports", summary="List the schedule's imported calendars")
 def list_imports(schedule_id: str, session: SessionDep, _: CurrentActor) -> ListOut[ImportOut]:
+    """Everyone signed in."""
     items = imports.list_imports(session, schedule_id)
     return ListOut(items=[ImportOut.of(i) for i in items], next=None)
 
@@ -109,6 +112,7 @@ def list_imports(schedule_id: str, session: SessionDep, _: CurrentActor) -> List
     summary="An imported calendar and the report of its last refresh",
 )
 def get_import(schedule_id: str, import_id: str, session: SessionDep, _: CurrentActor) -> ImportOut:
+    """Everyone signed in."""
     return ImportOut.of(imports.get_import(session, schedule_id, import_id))
 
 
@@ -120,6 +124,7 @@ def get_import(schedule_id: str, import_id: str, session: SessionDep, _: Current
 def refresh_import(
     schedule_id: str, import_id: str, session: SessionDep, actor: CurrentActor, now: NowDep
 ) -> ImportOut:
+    """Admins and the schedule team's managers."""
     imp = imports.get_import(session, schedule_id, import_id)
     imports.request_refresh(session, actor, imp, now)
     return ImportOut.of(imp)
@@ -138,6 +143,7 @@ def delete_import(
     now: NowDep,
     keep_overrides: bool = False,
 ) -> Response:
+    """Admins and the schedule team's managers."""
     imp = imports.get_import(session, schedule_id, import_id)
     imports.delete_import(session, actor, imp, now, keep_overrides=keep_overrides)
     return Response(status_code=204)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, NowDep, PageDep, SessionDep, SettingsDep
+from api.openapi import problems
 from api.schemas.events import HeartbeatIn, HeartbeatOut, HeartbeatPatch, PingOut
 from api.schemas.people import ListOut
 from escalation.service import get_service
@@ -45,7 +46,7 @@ def heartbeat_out(settings: Settings, heartbeat: Heartbeat, shows_url: bool) -> 
 BASE = "/services/{service_id}/heartbeats"
 
 
-@router.post(BASE, status_code=201, summary="Create a heartbeat monitor")
+@router.post(BASE, status_code=201, summary="Create a heartbeat monitor", responses=problems(409))
 def create_heartbeat(
     service_id: str,
     body: HeartbeatIn,
@@ -71,6 +72,7 @@ def create_heartbeat(
 def list_heartbeats(
     service_id: str, session: SessionDep, actor: CurrentActor, settings: SettingsDep, page: PageDep
 ) -> ListOut[HeartbeatOut]:
+    """Everyone signed in; `ping_url` is null except for admins and the owning team's managers."""
     result = heartbeats.list_for(session, service_id, cursor=page.cursor, limit=page.limit)
     shows = _shows_url(session, actor, service_id)
     return ListOut(
@@ -86,11 +88,12 @@ def get_heartbeat(
     actor: CurrentActor,
     settings: SettingsDep,
 ) -> HeartbeatOut:
+    """Everyone signed in; `ping_url` is null except for admins and the owning team's managers."""
     heartbeat = heartbeats.get(session, service_id, heartbeat_id)
     return heartbeat_out(settings, heartbeat, _shows_url(session, actor, service_id))
 
 
-@router.patch(BASE + "/{heartbeat_id}", summary="Edit a heartbeat monitor")
+@router.patch(BASE + "/{heartbeat_id}", summary="Edit a heartbeat monitor", responses=problems(409))
 def update_heartbeat(
     service_id: str,
     heartbeat_id: str,
@@ -99,6 +102,7 @@ def update_heartbeat(
     actor: CurrentActor,
     settings: SettingsDep,
 ) -> HeartbeatOut:
+    """Admins and the service team's managers."""
     changes = body.model_dump(exclude_unset=True)
     heartbeat = heartbeats.update(session, actor, service_id, heartbeat_id, changes)
     return heartbeat_out(settings, heartbeat, shows_url=True)
@@ -112,6 +116,7 @@ def rotate_heartbeat_token(
     actor: CurrentActor,
     settings: SettingsDep,
 ) -> HeartbeatOut:
+    """Admins and the service team's managers: the old ping URL stops working at once."""
     heartbeat = heartbeats.rotate_token(session, actor, service_id, heartbeat_id)
     return heartbeat_out(settings, heartbeat, shows_url=True)
 
@@ -120,6 +125,7 @@ def rotate_heartbeat_token(
 def delete_heartbeat(
     service_id: str, heartbeat_id: str, session: SessionDep, actor: CurrentActor
 ) -> Response:
+    """Admins and the service team's managers."""
     heartbeats.delete(session, actor, service_id, heartbeat_id)
     return Response(status_code=204)
 

@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import CurrentActor, NowDep, PageDep, SessionDep
+from api.openapi import problems
 from api.schemas.escalation import IncidentIn, IncidentOut, LogEntryOut
 from api.schemas.people import ListOut
 from escalation import incidents as incident_rows
-from escalation import service as escalation
-from escalation.models import Incident, IncidentStatus
+from escalation.models import Incident, IncidentStatus, Service
 from paging import actions, intake
 from people.access import require_team_responder
+from store.errors import Invalid
 
 router = APIRouter(tags=["incidents"])
 
@@ -52,7 +53,12 @@ def incident_out(incident: Incident, log: list[LogEntryOut] | None = None) -> In
 def create_incident(
     body: IncidentIn, session: SessionDep, actor: CurrentActor, now: NowDep, response: Response
 ) -> IncidentOut:
-    service = escalation.get_service(session, body.service_id)
+    """Admins and the service team's managers and responders. Escalation starts at once. With a
+    `dedup_key` that an open incident has, that incident is answered (200) and nobody is paged
+    again."""
+    service = session.get(Service, body.service_id)
+    if service is None:
+        raise Invalid("service_id", f"no service {body.service_id!r}")
     require_team_responder(session, actor, service.team_id, "open incidents")
     result = intake.trigger(
         session,
@@ -81,6 +87,7 @@ def list_incidents(
     status: Annotated[IncidentStatus | None, Query()] = None,
     service_id: Annotated[str | None, Query()] = None,
 ) -> ListOut[IncidentOut]:
+    """Everyone signed in; filter by `status` and `service_id`."""
     result = incident_rows.list_incidents(
         session, status=status, service_id=service_id, cursor=page.cursor, limit=page.limit
     )
@@ -89,6 +96,7 @@ def list_incidents(
 
 @router.get("/incidents/{incident_id}", summary="An incident with its log")
 def get_incident(incident_id: str, session: SessionDep, _: CurrentActor) -> IncidentOut:
+    """Everyone signed in; `log` says what happened, who was paged and how."""
     incident = incident_rows.get_incident(session, incident_id)
     entries = incident_rows.log_entries(session, incident_id)
     return incident_out(incident, [LogEntryOut.model_validate(e) for e in entries])
@@ -101,20 +109,34 @@ def _act(
     return incident_out(result.incident)
 
 
-@router.post("/incidents/{incident_id}/acknowledge", summary="Acknowledge: stop escalating")
+@router.post(
+    "/incidents/{incident_id}/acknowledge",
+    summary="Acknowledge: stop escalating",
+    responses=problems(409),
+)
 def acknowledge(
     incident_id: str, session: SessionDep, actor: CurrentActor, now: NowDep
 ) -> IncidentOut:
+    """Admins, the service team's managers and responders, and anyone paged for it. Stops
+    escalation; acknowledging twice changes nothing; a resolved incident is 409."""
     return _act(incident_id, actions.Action.acknowledge, session, actor, now)
 
 
-@router.post("/incidents/{incident_id}/resolve", summary="Resolve")
+@router.post("/incidents/{incident_id}/resolve", summary="Resolve", responses=problems(409))
 def resolve(incident_id: str, session: SessionDep, actor: CurrentActor, now: NowDep) -> IncidentOut:
+    """Admins, the service team's managers and responders, and anyone paged for it. Stops
+    escalation and cancels pending pages; a resolved incident is 409."""
     return _act(incident_id, actions.Action.resolve, session, actor, now)
 
 
-@router.post("/incidents/{incident_id}/escalate", summary="Escalate to the next tier now")
+@router.post(
+    "/incidents/{incident_id}/escalate",
+    summary="Escalate to the next tier now",
+    responses=problems(409),
+)
 def escalate(
     incident_id: str, session: SessionDep, actor: CurrentActor, now: NowDep
 ) -> IncidentOut:
+    """Admins, the service team's managers and responders, and anyone paged for it: the next tier
+    is notified now (409 at the last tier without repeats, or when resolved)."""
     return _act(incident_id, actions.Action.escalate, session, actor, now)

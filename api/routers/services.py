@@ -32,6 +32,8 @@ def service_out(service: Service, shows_key: bool) -> ServiceOut:
 
 @router.post("/services", status_code=201, summary="Create a service")
 def create_service(body: ServiceIn, session: SessionDep, actor: CurrentActor) -> ServiceOut:
+    """Admins, or the managers of `team_id`. The answer holds the integration key events are sent
+    with."""
     service = escalation.create_service(
         session,
         actor,
@@ -46,6 +48,8 @@ def create_service(body: ServiceIn, session: SessionDep, actor: CurrentActor) ->
 
 @router.get("/services", summary="List services")
 def list_services(session: SessionDep, actor: CurrentActor, page: PageDep) -> ListOut[ServiceOut]:
+    """Everyone signed in; `integration_key` is null except for admins and the owning team's
+    managers."""
     result = escalation.list_services(session, cursor=page.cursor, limit=page.limit)
     shows = team_secrets_visible(session, actor)
     return ListOut(items=[service_out(s, shows(s.team_id)) for s in result.items], next=result.next)
@@ -53,6 +57,8 @@ def list_services(session: SessionDep, actor: CurrentActor, page: PageDep) -> Li
 
 @router.get("/services/{service_id}", summary="Get a service")
 def get_service(service_id: str, session: SessionDep, actor: CurrentActor) -> ServiceOut:
+    """Everyone signed in; `integration_key` is null except for admins and the owning team's
+    managers."""
     service = escalation.get_service(session, service_id)
     return service_out(service, can_see_team_secrets(session, actor, service.team_id))
 
@@ -72,5 +78,6 @@ def update_service(
 
 @router.post("/services/{service_id}/rotate-key", summary="Replace the integration key")
 def rotate_key(service_id: str, session: SessionDep, actor: CurrentActor) -> ServiceOut:
+    """Admins and the service team's managers: the old key stops working at once."""
     service = escalation.rotate_integration_key(session, actor, service_id)
     return service_out(service, shows_key=True)  # only those who may see it may rotate it

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from api.schemas.people import Strict
 from api.types import IcsText, Name, TimeZoneName
@@ -29,8 +29,8 @@ class ImportIn(Strict):
     time_zone: TimeZoneName | None = Field(
         None, description="for floating times and all-day events (default: the schedule's)"
     )
-    refresh_minutes: int = Field(DEFAULT_REFRESH_MINUTES, ge=5, le=7 * 24 * 60)
-    horizon_days: int = Field(
+    refresh_minutes: StrictInt = Field(DEFAULT_REFRESH_MINUTES, ge=5, le=7 * 24 * 60)
+    horizon_days: StrictInt = Field(
         DEFAULT_HORIZON_DAYS, ge=1, le=366, description="how far ahead events become overrides"
     )
 

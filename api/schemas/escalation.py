@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.schemas.people import Strict
 from api.types import Name, NotNull
@@ -19,14 +19,14 @@ class TargetIO(Strict):
 
 
 class TierIO(Strict):
-    delay_seconds: int = Field(ge=1, le=7 * 86_400, description="wait before the next tier")
+    delay_seconds: StrictInt = Field(ge=1, le=7 * 86_400, description="wait before the next tier")
     targets: list[TargetIO] = Field(min_length=1, max_length=50)
 
 
 class PolicyIn(Strict):
     name: Name
     team_id: str | None = None
-    repeat: int = Field(0, ge=0, le=20, description="extra loops through the tiers")
+    repeat: StrictInt = Field(0, ge=0, le=20, description="extra loops through the tiers")
     tiers: list[TierIO] = Field(min_length=1, max_length=20)
 
 
@@ -43,16 +43,16 @@ class ServiceIn(Strict):
     name: Name
     escalation_policy_id: str
     team_id: str | None = None
-    acknowledgement_timeout_seconds: int | None = Field(None, ge=1, le=7 * 86_400)
-    auto_resolve_timeout_seconds: int | None = Field(None, ge=1, le=30 * 86_400)
+    acknowledgement_timeout_seconds: StrictInt | None = Field(None, ge=1, le=7 * 86_400)
+    auto_resolve_timeout_seconds: StrictInt | None = Field(None, ge=1, le=30 * 86_400)
 
 
 class ServicePatch(Strict):
     name: NotNull[Name] = None
     escalation_policy_id: NotNull[str] = None
     team_id: str | None = None
-    acknowledgement_timeout_seconds: int | None = Field(None, ge=1, le=7 * 86_400)
-    auto_resolve_timeout_seconds: int | None = Field(None, ge=1, le=30 * 86_400)
+    acknowledgement_timeout_seconds: StrictInt | None = Field(None, ge=1, le=7 * 86_400)
+    auto_resolve_timeout_seconds: StrictInt | None = Field(None, ge=1, le=30 * 86_400)
 
 
 class ServiceOut(BaseModel):

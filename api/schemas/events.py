@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from api.schemas.people import Strict
 from api.types import Instant, LocalTime, Name, NotNull, TimeZoneName
@@ -52,14 +52,18 @@ class AlertmanagerAccepted(BaseModel):
 
 class HeartbeatIn(Strict):
     name: Name
-    interval_seconds: int = Field(ge=1, le=31 * 86_400, description="expected time between pings")
-    grace_seconds: int = Field(0, ge=0, le=7 * 86_400, description="extra slack before a miss")
+    interval_seconds: StrictInt = Field(
+        ge=1, le=31 * 86_400, description="expected time between pings"
+    )
+    grace_seconds: StrictInt = Field(
+        0, ge=0, le=7 * 86_400, description="extra slack before a miss"
+    )
 
 
 class HeartbeatPatch(Strict):
     name: NotNull[Name] = None
-    interval_seconds: NotNull[int] = Field(None, ge=1, le=31 * 86_400)
-    grace_seconds: NotNull[int] = Field(None, ge=0, le=7 * 86_400)
+    interval_seconds: NotNull[StrictInt] = Field(None, ge=1, le=31 * 86_400)
+    grace_seconds: NotNull[StrictInt] = Field(None, ge=0, le=7 * 86_400)
 
 
 class HeartbeatOut(BaseModel):
@@ -96,14 +100,14 @@ class MaintenanceIn(Strict):
         description="default: the longest a window may last "
         f"({MAX_WINDOW_DAYS} days) after its start; end it early with `/end`",
     )
-    page_on_end: bool = Field(
+    page_on_end: StrictBool = Field(
         False, description="when the window ends, page for incidents still open from inside it"
     )
     description: str | None = Field(None, max_length=500)
 
 
 class MaintenanceEnd(Strict):
-    page_on_end: bool | None = Field(None, description="override the window's setting")
+    page_on_end: StrictBool | None = Field(None, description="override the window's setting")
 
 
 class MaintenanceOut(BaseModel):

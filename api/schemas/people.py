@@ -6,7 +6,16 @@ from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, Generic, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+)
 
 from api.types import LocalTime, Name, NotNull, RawText, TimeZoneName
 from people import validation
@@ -113,7 +122,7 @@ class MemberOut(BaseModel):
 class TokenIn(Strict):
     name: Name
     user_id: str | None = None
-    admin: bool = False
+    admin: StrictBool = False
 
 
 class TokenOut(BaseModel):
@@ -164,7 +173,7 @@ class VerifyIn(Strict):
 
 class RuleIn(Strict):
     contact_method_id: str
-    delay_seconds: int = Field(ge=0, le=86_400)
+    delay_seconds: StrictInt = Field(ge=0, le=86_400)
     urgency: Urgency = Urgency.high
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt
 
 from api.schemas.people import Strict, UserRef
 from api.types import Instant, LocalTime, Name, NotNull, TimeZoneName
@@ -31,7 +31,7 @@ class RotationIO(Strict):
     handoff: Instant = Field(
         description="a handoff instant; the others follow on the schedule's wall clock"
     )
-    shift_length: int = Field(ge=1, le=1000, description="shift length in `shift_unit`s")
+    shift_length: StrictInt = Field(ge=1, le=1000, description="shift length in `shift_unit`s")
     shift_unit: ShiftUnit
 
 
@@ -76,7 +76,7 @@ class _EditOptions(Strict):
     effective_from: Instant | None = Field(
         None, description="when the change takes effect (default now; never in the past)"
     )
-    keep_current: bool = Field(
+    keep_current: StrictBool = Field(
         True, description="whoever is on call keeps their shift when users or rotation change"
     )
 
