@@ -36,13 +36,18 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def domain_problem(exc: DomainError) -> JSONResponse:
+    """The problem for a domain error (422s name their field)."""
+    extra: dict[str, Any] = {}
+    if isinstance(exc, Invalid):
+        extra["errors"] = [{"field": exc.field, "message": exc.message}]
+    return problem(exc.status, exc.detail, title=exc.title, **extra)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        extra: dict[str, Any] = {}
-        if isinstance(exc, Invalid):
-            extra["errors"] = [{"field": exc.field, "message": exc.message}]
-        return problem(exc.status, exc.detail, title=exc.title, **extra)
+        return domain_problem(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from api import urls
 from api.deps import CurrentActor, NowDep, PageDep, SessionDep, SettingsDep
+from api.errors import domain_problem
 from api.openapi import problems
 from api.schemas.people import (
     ContactMethodIn,
@@ -25,7 +28,7 @@ from people import service as people
 from people.access import can_see_user_secrets
 from people.models import User
 from store.audit import Actor
-from store.errors import NotFound
+from store.errors import Invalid, NotFound
 from store.settings import Settings
 
 router = APIRouter(tags=["users"])
@@ -153,13 +156,19 @@ def list_contact_methods(
     "/contact-methods/{cm_id}/verify",
     tags=["contact methods"],
     summary="Confirm a contact method with the code sent to it",
+    response_model=ContactMethodOut,
 )
 def verify_contact_method(
     cm_id: str, body: VerifyIn, session: SessionDep, actor: CurrentActor, now: NowDep
-) -> ContactMethodOut:
+) -> Any:
     """The person themself or an admin: the code sent to the address enables it. A wrong code is
     422; after five wrong codes ask for a new one."""
-    return ContactMethodOut.of(contacts.verify(session, actor, cm_id, body.code, now))
+    try:
+        return ContactMethodOut.of(contacts.verify(session, actor, cm_id, body.code, now))
+    except Invalid as exc:
+        # Answered, not raised: the transaction commits, so the wrong guess is counted (a
+        # rolled-back count would allow endless guessing of a six-digit code).
+        return domain_problem(exc)
 
 
 class NoticeOut(BaseModel):

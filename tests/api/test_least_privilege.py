@@ -137,3 +137,22 @@ def test_everyone_signed_in_reads_what_is_not_secret(
         assert response.status_code == 200, (path, response.text)
     assert client.get("/api/v1/audit", headers=headers).status_code == 403
     assert client.get("/api/v1/audit", headers=world.headers("admin")).status_code == 200
+
+
+def test_wrong_verification_codes_are_counted_and_five_end_the_guessing(
+    client: TestClient, world: World
+) -> None:
+    """A wrong code is a 422 whose count is kept (the request's transaction commits it): after
+    five, even the right code needs a new one (no brute-forcing someone else's number)."""
+    path = world.path("/api/v1/contact-methods/{sms}/verify")
+    me = world.headers("self")
+    wrong = "000000" if world.code != "000000" else "111111"
+    for _ in range(5):
+        answer = client.post(path, json={"code": wrong}, headers=me)
+        assert answer.status_code == 422
+        assert answer.json()["errors"][0]["field"] == "code"
+    refused = client.post(path, json={"code": world.code}, headers=me)
+    assert refused.status_code == 422 and "request a new code" in refused.json()["detail"]
+    resent = client.post(world.path("/api/v1/contact-methods/{sms}/resend-verification"),
+                         headers=me)  # fmt: skip
+    assert resent.status_code == 202
