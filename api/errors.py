@@ -16,8 +16,9 @@ from store.errors import DomainError, Invalid
 
 log = logging.getLogger("watchbill.api")
 PROBLEM = "application/problem+json"
-#: What FastAPI says (400) when a JSON body cannot even be decoded; answered as 422 here.
-_UNREADABLE_BODY = "There was an error parsing the body"
+#: FastAPI and Starlette answer 400 for a body they cannot parse (JSON that is not even
+#: text, broken multipart); here that is 422 naming the body, like any invalid input.
+_UNREADABLE = {"There was an error parsing the body": "the body is not JSON in UTF-8"}
 
 
 def problem(status: int, detail: str, *, title: str | None = None, **extra: Any) -> JSONResponse:
@@ -60,8 +61,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:  # FastAPI's words
-            why = "the body is not JSON in UTF-8"
+        if exc.status_code == 400:  # only the framework says 400: a body it cannot parse
+            why = _UNREADABLE.get(str(exc.detail), str(exc.detail))
             errors = [{"field": "body", "message": why}]
             return problem(422, f"body: {why}", title="Unprocessable content", errors=errors)
         response = problem(exc.status_code, str(exc.detail))

@@ -109,3 +109,14 @@ def test_a_body_that_is_not_even_text_is_422_not_400(client: TestClient) -> None
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "body"
+
+
+def test_a_broken_multipart_body_is_422_not_400(client: TestClient) -> None:
+    boundary = "0467bfad82b6b8f753fb786c7bc78fdd"
+    response = client.post(
+        "/api/v1/schedules/any/imports/upload",
+        content=f"--{boundary}\r\n-1.3e+16--{boundary}--\r\n".encode(),
+        headers={**admin_headers(), "content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "body"
