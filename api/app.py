@@ -12,7 +12,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from api import docs, errors
+from api import docs, errors, openapi
+from api.input_guard import RefuseControlCharacters
 from api.limits import BodySizeLimit
 from api.routers import (
     audit,
@@ -112,9 +113,12 @@ def create_app(
     errors.install(app)
     app.add_middleware(events.FastPath)  # inside the body limit (middleware added later wraps)
     app.add_middleware(BodySizeLimit, limit_for=body_limit)
+    app.add_middleware(RefuseControlCharacters)  # outermost: before anything reads the URL
 
     @app.get("/healthz", tags=["health"], summary="200 once the database is reachable")
     def healthz() -> JSONResponse:
+        """Checks that the database answers; 503 `{"status": "unavailable"}` when it does not. No
+        bearer token."""
         try:
             with database.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
@@ -137,6 +141,7 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(links.router)
     app.include_router(metrics.router)
+    openapi.install(app)
     docs.install(app)
     install_web(app)  # the web UI: pages at /, assets at /static
     return app

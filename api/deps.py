@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Query, Request
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.datastructures import State
 
@@ -50,18 +51,26 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 NowDep = Annotated[datetime, Depends(get_now)]
 
 _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+#: The OpenAPI security scheme (``/docs`` shows an Authorize button). It never answers by
+#: itself (``auto_error=False``): :func:`get_current_actor` says what is wrong, as problem+json.
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="An API token (`POST /api/v1/tokens`, `watchbill token create`) or "
+    "`WATCHBILL_ADMIN_TOKEN`: `Authorization: Bearer <token>`.",
+)
 
 
 def get_current_actor(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    authorization: Annotated[str | None, Header()] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    if not authorization:
+    if not request.headers.get("authorization"):
         raise HTTPException(401, "missing bearer token", headers=_UNAUTHORIZED)
-    scheme, _, secret = authorization.partition(" ")
-    secret = secret.strip()
-    if scheme.lower() != "bearer" or not secret:
+    secret = credentials.credentials.strip() if credentials is not None else ""
+    if not secret:
         raise HTTPException(401, "expected 'Authorization: Bearer <token>'", headers=_UNAUTHORIZED)
     admin = settings.admin_token.get_secret_value() if settings.admin_token else None
     if admin and tokens.matches(secret, tokens.digest(admin)):

@@ -25,6 +25,14 @@ def title_of(status: int) -> str:
     return TITLES.get(status) or HTTPStatus(status).phrase
 
 
+#: Starlette answers 400 for a body it cannot parse at all (not text, broken multipart): said
+#: here in a user's words, like JSON that does not parse.
+_UNREADABLE = {
+    "There was an error parsing the body": "the body could not be read as a form or JSON",
+    "Invalid multipart data.": "the body could not be read as multipart form data",
+}
+
+
 def problem(status: int, detail: str, *, title: str | None = None, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -36,13 +44,18 @@ def problem(status: int, detail: str, *, title: str | None = None, **extra: Any)
     return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM)
 
 
+def domain_problem(exc: DomainError) -> JSONResponse:
+    """The problem for a domain error (422s name their field)."""
+    extra: dict[str, Any] = dict(exc.extra)
+    if isinstance(exc, Invalid):
+        extra["errors"] = [{"field": exc.field, "message": exc.message}]
+    return problem(exc.status, exc.detail, title=exc.title, **extra)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        extra: dict[str, Any] = dict(exc.extra)
-        if isinstance(exc, Invalid):
-            extra["errors"] = [{"field": exc.field, "message": exc.message}]
-        return problem(exc.status, exc.detail, title=exc.title, **extra)
+        return domain_problem(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -59,6 +72,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # only the framework says 400 here: a body it cannot parse
+            why = _UNREADABLE.get(str(exc.detail), str(exc.detail))
+            return problem(400, why, errors=[{"field": "body", "message": why}])
         response = problem(exc.status_code, str(exc.detail))
         if exc.headers:
             response.headers.update(exc.headers)

@@ -37,6 +37,7 @@ from schedules import overrides
 from schedules import service as schedules
 from schedules.model import ScheduleError, load_zone
 from schedules.models import ScheduleOverride
+from store import outbound
 from store.audit import Actor, record, snapshot
 from store.errors import DomainError, Invalid, NotFound
 
@@ -47,6 +48,7 @@ __all__ = [
     "create_import",
     "delete_import",
     "get_import",
+    "http_url",
     "list_imports",
     "record_failure",
     "request_refresh",
@@ -71,6 +73,24 @@ class _Wanted:
 
 def _actor(imp: CalendarImport) -> Actor:
     return Actor(user_id=None, is_admin=True, label=f"calendar-import:{imp.id}")
+
+
+def http_url(url: str) -> str:
+    """The URL to GET: ``webcal://`` means https; other schemes than http(s) are refused."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() == "webcal":
+        return f"https://{rest}"
+    if not sep or scheme.lower() not in outbound.SCHEMES:
+        raise Invalid("url", f"unsupported URL {url!r}: use http, https or webcal")
+    return url
+
+
+def check_source_url(url: str, *, allow_private: bool) -> None:
+    """422 ``url`` for a URL the engine would refuse to fetch (a private address, say)."""
+    try:
+        outbound.check_url(http_url(url), allow_private=allow_private)
+    except (outbound.OutboundRefused, outbound.FetchFailed) as exc:
+        raise Invalid("url", str(exc)) from exc
 
 
 def get_import(session: Session, schedule_id: str, import_id: str) -> CalendarImport:
@@ -98,9 +118,11 @@ def create_import(
     refresh_seconds: int,
     horizon_days: int,
     now: datetime,
+    allow_private: bool = False,
 ) -> CalendarImport:
     """A new import. An uploaded file is applied at once (malformed data: 422, nothing kept);
-    a URL is fetched by the engine's next refresh (``status`` stays ``pending`` until then)."""
+    a URL is fetched by the engine's next refresh (``status`` stays ``pending`` until then).
+    A URL on a private network is 422 unless ``allow_private`` (:mod:`store.outbound`)."""
     schedule = schedules.get_schedule(session, schedule_id)
     schedules.require_editor(session, actor, schedule, "import calendars into this schedule")
     if (source_url is None) == (content is None):
@@ -109,6 +131,8 @@ def create_import(
         raise Invalid("refresh_minutes", "must be between 5 minutes and 7 days")
     if not 1 <= horizon_days <= MAX_HORIZON_DAYS:
         raise Invalid("horizon_days", f"must be between 1 and {MAX_HORIZON_DAYS}")
+    if source_url is not None:
+        check_source_url(source_url, allow_private=allow_private)
     if time_zone is not None:
         try:
             load_zone(time_zone)

@@ -3,10 +3,11 @@
 Like the paging engine's loops, this opens its own short transactions and never holds one
 across network I/O: (1) claim the imports that are due (``FOR UPDATE SKIP LOCKED`` plus a lease
 in ``claimed_until``, so several engines never refresh one import at once); (2) fetch each URL
-with httpx (a timeout, a size limit; http, https, and ``webcal://`` as subscription clients
-fetch it, see :mod:`calendars.webcal`); (3) apply it in a new transaction
-(:func:`calendars.imports.apply_calendar`). A crashed engine's claim
-expires after :data:`LEASE`. The paging engine runs :func:`refresh_due` every minute, as a job
+through :mod:`store.outbound` (public addresses only unless ``WATCHBILL_ALLOW_PRIVATE_URLS``;
+time and size capped; http, https, and ``webcal://`` as subscription clients fetch it, see
+:mod:`calendars.webcal`); (3) apply it in a new transaction
+(:func:`calendars.imports.apply_calendar`). A crashed engine's claim expires after
+:data:`LEASE`. The paging engine runs :func:`refresh_due` every minute, as a job
 of its own, so a slow calendar server never delays a page.
 """
 
@@ -16,6 +17,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from importlib.metadata import version
 
 import httpx
@@ -25,17 +27,25 @@ from calendars import webcal
 from calendars.ics_import import MAX_IMPORT_BYTES, CalendarImportError
 from calendars.imports import apply_calendar, record_failure
 from calendars.models import CalendarImport
+from store import outbound
 from store.db import Database
-from store.errors import DomainError
+from store.errors import DomainError, Invalid
 
-__all__ = ["BATCH", "LEASE", "FetchError", "Fetcher", "fetch_calendar", "refresh_due"]
+__all__ = [
+    "BATCH",
+    "LEASE",
+    "FetchError",
+    "Fetcher",
+    "calendar_fetcher",
+    "fetch_calendar",
+    "refresh_due",
+]
 
 log = logging.getLogger("watchbill.calendars")
 
 LEASE = timedelta(minutes=5)
 BATCH = 20
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-MAX_REDIRECTS = 5
 
 
 class FetchError(Exception):
@@ -45,49 +55,64 @@ class FetchError(Exception):
 Fetcher = Callable[[str], bytes]
 
 
-def fetch_calendar(url: str) -> bytes:
-    """GET ``url`` (``webcal://`` as subscription clients do: https, else plain http where the
-    server has no TLS; see :mod:`calendars.webcal`)."""
+def _looks_like_calendar(body: bytes) -> bool:
+    return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:15].upper() == b"BEGIN:VCALENDAR"
+
+
+def fetch_calendar(url: str, *, allow_private: bool = False) -> bytes:
+    """GET ``url`` through :mod:`store.outbound` (public addresses only unless
+    ``allow_private``; a few redirects, each checked; size and time capped); ``webcal://`` as
+    subscription clients do: https, else plain http where the server has no TLS (see
+    :mod:`calendars.webcal`). What fails is said (status, "not a calendar", a refused
+    address); what the server sent never is."""
     try:
         candidates = webcal.subscription_urls(url)
     except webcal.UnsupportedUrl as exc:
         raise FetchError(str(exc)) from None
     for index, target in enumerate(candidates):
         try:
-            return _get(url, target)
-        except httpx.ConnectError as exc:
+            return _get(url, target, allow_private)
+        except outbound.FetchFailed as exc:
             if index + 1 < len(candidates) and webcal.speaks_no_tls(exc):
                 log.info("calendar %s: no TLS at %s; trying %s", url, target, candidates[index + 1])
                 continue
-            raise FetchError(f"GET {url} failed: {exc}") from exc
+            raise FetchError(str(exc)) from exc
     raise AssertionError("unreachable: subscription_urls gives at least one URL")
 
 
-def _get(url: str, target: str) -> bytes:
-    """GET ``target`` (following a few redirects) and return at most ``MAX_IMPORT_BYTES``;
-    errors name ``url``, the URL the user gave."""
-    headers = {"User-Agent": f"Watchbill/{version('watchbill')} (calendar import)"}
+def _get(url: str, target: str, allow_private: bool) -> bytes:
+    """GET ``target``; errors name ``url``, the URL the user gave. A failure to connect or
+    read is :class:`store.outbound.FetchFailed` (the caller may try the next candidate)."""
+    headers = {
+        "User-Agent": f"Watchbill/{version('watchbill')} (calendar import)",
+        "Accept": "text/calendar, */*;q=0.5",
+    }
     try:
-        with (
-            httpx.Client(
-                timeout=TIMEOUT, follow_redirects=True, max_redirects=MAX_REDIRECTS
-            ) as client,
-            client.stream("GET", target, headers=headers) as answer,
-        ):
-            if answer.status_code != 200:
-                raise FetchError(f"GET {url} answered {answer.status_code}")
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in answer.iter_bytes():
-                size += len(chunk)
-                if size > MAX_IMPORT_BYTES:
-                    raise FetchError(f"GET {url}: more than {MAX_IMPORT_BYTES} bytes")
-                chunks.append(chunk)
-            return b"".join(chunks)
-    except httpx.ConnectError:
-        raise
-    except httpx.HTTPError as exc:
-        raise FetchError(f"GET {url} failed: {exc}") from exc
+        answer = outbound.get(
+            target,
+            allow_private=allow_private,
+            max_bytes=MAX_IMPORT_BYTES,
+            headers=headers,
+            timeout=TIMEOUT,
+        )
+    except outbound.OutboundRefused as exc:
+        raise FetchError(f"GET {url} refused: {exc}") from exc
+    except Invalid as exc:
+        raise FetchError(str(exc)) from exc
+    if answer.status != 200:
+        raise FetchError(f"GET {url} answered {answer.status}")
+    if not _looks_like_calendar(answer.body):
+        kind = answer.content_type or "untyped"
+        raise FetchError(
+            f"GET {url}: not a calendar (a {kind} answer of {len(answer.body)} bytes "
+            "that is not iCalendar data)"
+        )
+    return answer.body
+
+
+def calendar_fetcher(allow_private: bool) -> Fetcher:
+    """The fetcher the engine uses (``WATCHBILL_ALLOW_PRIVATE_URLS``)."""
+    return partial(fetch_calendar, allow_private=allow_private)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +152,13 @@ def _apply(
                     apply_calendar(session, imp, data, now)
                 return
             except CalendarImportError as exc:
-                error = f"not a usable calendar: {exc}"
+                # An upload's own text may be quoted back; fetched data never is.
+                error = (
+                    "not a usable calendar: the data at the URL is malformed iCalendar "
+                    "(upload it as a file to see where)"
+                    if job.source_url is not None
+                    else f"not a usable calendar: {exc}"
+                )
             except DomainError as exc:
                 error = f"could not apply the calendar: {exc.detail}"
         record_failure(imp, error or "unknown error", now)

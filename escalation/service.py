@@ -18,16 +18,14 @@ from escalation.models import (
     TargetType,
     new_integration_key,
 )
-from people.access import require_team_role
-from people.models import Team, TeamRole
+from people.access import require_team_manager
+from people.models import Team
 from people.service import require_active
 from schedules.models import Schedule
 from store import audit
 from store.audit import Actor
 from store.errors import Conflict, Invalid, NotFound
 from store.pagination import Page, paginate
-
-MANAGERS = (TeamRole.manager,)
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,7 @@ def _check_team(session: Session, team_id: str | None) -> None:
 
 
 def _require_manager(session: Session, actor: Actor, team_id: str | None, what: str) -> None:
-    require_team_role(session, actor, team_id, MANAGERS, what)
+    require_team_manager(session, actor, team_id, what)
 
 
 def _validate_tiers(session: Session, tiers: Sequence[TierInput]) -> None:

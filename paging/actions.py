@@ -18,13 +18,11 @@ from escalation import rules, step
 from escalation.models import Incident, IncidentStatus
 from paging import escalate, wake
 from paging.models import Notification
-from people.access import has_team_role
-from people.models import TeamRole, User
+from people.access import can_respond
+from people.models import User
 from people.service import is_active
 from store.audit import Actor
 from store.errors import Conflict, Forbidden
-
-RESPONDERS = (TeamRole.manager, TeamRole.responder)
 
 
 class Action(enum.StrEnum):
@@ -56,7 +54,7 @@ def may_act(session: Session, actor: Actor, incident: Incident) -> bool:
     if actor.is_admin:
         return True
     service = incident_rows.service_of(session, incident)
-    if has_team_role(session, actor, service.team_id, RESPONDERS):
+    if can_respond(session, actor, service.team_id):
         return True
     return actor.user_id is not None and was_paged(session, incident.id, actor.user_id)
 

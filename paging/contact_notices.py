@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from paging import wake
 from paging.models import Notification, NotificationStatus
-from people.access import require_self_or_manager
+from people.access import require_manage_contacts
 from people.contacts import PendingVerification, get_contact_method, restart_verification
 from people.models import ContactMethod, ContactType, User
 from store.audit import Actor
@@ -60,7 +60,7 @@ def resend_verification(
 ) -> Notification:
     """A new code for a contact method still waiting to be confirmed (the old one stops)."""
     cm = get_contact_method(session, contact_method_id)
-    require_self_or_manager(session, actor, cm.user_id, "verify contact methods")
+    require_manage_contacts(session, actor, cm.user_id, "verify contact methods")
     if cm.verified_at is not None:
         raise Conflict("this contact method is verified already")
     return send_verification(session, restart_verification(session, actor, cm.id), now)
@@ -69,9 +69,9 @@ def resend_verification(
 def send_test(
     session: Session, actor: Actor, contact_method_id: str, now: datetime
 ) -> Notification:
-    """A test page to one contact method (its owner, admins and the owner's team managers)."""
+    """A test page to one contact method (its owner and admins)."""
     cm = get_contact_method(session, contact_method_id)
-    require_self_or_manager(session, actor, cm.user_id, "send test pages")
+    require_manage_contacts(session, actor, cm.user_id, "send test pages")
     if not cm.enabled:
         raise Conflict("this contact method is not enabled (confirm its verification code)")
     if cm.type is ContactType.sms and cm.sms_opted_out:

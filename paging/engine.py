@@ -22,7 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from calendars.refresh import refresh_due
+from calendars.refresh import calendar_fetcher, refresh_due
 from escalation.models import Incident, IncidentStatus
 from paging import actions, escalate, metrics, outgoing, timers, wake
 from paging.channels.base import Channel
@@ -162,7 +162,8 @@ class Engine:
     def refresh_calendars(self) -> None:
         """Refresh the imported calendars that are due (fetches outside any transaction)."""
         try:
-            refresh_due(self.database, self.clock(), should_stop=self._stopping.is_set)
+            fetch = calendar_fetcher(self.settings.allow_private_urls)
+            refresh_due(self.database, self.clock(), fetch=fetch, should_stop=self._stopping.is_set)
         except Exception:
             log.exception("calendar import refresh failed")
 

@@ -20,8 +20,7 @@ from escalation.models import Incident, IncidentStatus, Service, Severity
 from escalation.service import get_service
 from paging import actions, intake, wake
 from paging.integrations_models import Heartbeat, new_heartbeat_token
-from people.access import require_team_role
-from people.models import TeamRole
+from people.access import require_team_manager
 from store import audit
 from store.audit import Actor
 from store.errors import Conflict, NotFound
@@ -29,7 +28,6 @@ from store.pagination import Page, paginate
 
 log = logging.getLogger("watchbill.heartbeats")
 
-MANAGERS = (TeamRole.manager,)
 VIA = "heartbeat monitor"
 
 
@@ -52,7 +50,7 @@ def _snapshot(heartbeat: Heartbeat) -> dict[str, Any]:
 
 def _require_manager(session: Session, actor: Actor, service_id: str) -> Service:
     service = get_service(session, service_id)
-    require_team_role(session, actor, service.team_id, MANAGERS, "manage heartbeat monitors")
+    require_team_manager(session, actor, service.team_id, "manage heartbeat monitors")
     return service
 
 

@@ -28,6 +28,7 @@ from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentLog, IncidentStatus, Service, Severity
 from paging import escalate, holds, wake
 from people.models import Urgency
+from people.validation import CONTROL
 from store.base import new_id
 from store.pg_async import AsyncStatement
 
@@ -316,13 +317,15 @@ def _open(session: Session, service: Service, event: Trigger, now: datetime) -> 
         id=new_id(),
         service_id=service.id,
         number=service.last_incident_number,
-        title=event.title,
+        # Event text is never refused for a control character (the page must go out) but they
+        # go: an ESC in a title would make a call's TwiML invalid XML.
+        title=CONTROL.sub(" ", event.title),
         details=event.details,
         severity=event.severity,
         urgency=decided.urgency,
         status=IncidentStatus.triggered,
         dedup_key=dedup_key,
-        source=event.source,
+        source=None if event.source is None else CONTROL.sub(" ", event.source),
         trigger_count=1,
         policy_id=service.escalation_policy_id,
         epoch=0,

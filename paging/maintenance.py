@@ -1,6 +1,7 @@
 """Maintenance windows: events are recorded but page no one while a window is on.
 
-A window runs from ``starts_at`` to ``ends_at``, or until someone ends it (``ends_at`` None).
+A window runs from ``starts_at`` to ``ends_at``, at most :data:`MAX_WINDOW_DAYS` (a window
+given no end gets the longest; someone may end it sooner).
 An incident opened during a window is held (``paging.holds``). When the window ends the
 engine closes it: with ``page_on_end`` the held incidents that are still triggered start
 escalating then; without it they stay open and nobody is paged for them.
@@ -8,7 +9,7 @@ escalating then; without it they stay open and nobody is paged for them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -18,20 +19,19 @@ from escalation.models import Incident, IncidentStatus
 from escalation.service import get_service
 from paging import wake
 from paging.integrations_models import IncidentHold, MaintenanceWindow
-from people.access import require_team_role
-from people.models import TeamRole
+from people.access import require_team_manager
 from store import audit
 from store.audit import Actor
 from store.errors import Conflict, Invalid, NotFound
 from store.pagination import Page, paginate
 
-#: Who may start and end maintenance of a service (besides admins).
-OPERATORS = (TeamRole.manager, TeamRole.responder)
+#: The longest maintenance window: a muted service is a risk, so it ends by itself.
+MAX_WINDOW_DAYS = 31
 
 
 def _require_operator(session: Session, actor: Actor, service_id: str) -> None:
     service = get_service(session, service_id)
-    require_team_role(session, actor, service.team_id, OPERATORS, "manage maintenance windows")
+    require_team_manager(session, actor, service.team_id, "manage maintenance windows")
 
 
 def is_active(window: MaintenanceWindow, at: datetime) -> bool:
@@ -90,12 +90,17 @@ def create_window(
     description: str | None,
     now: datetime,
 ) -> MaintenanceWindow:
-    """A window from ``starts_at`` (default now) to ``ends_at`` (None: until it is ended)."""
+    """A window from ``starts_at`` (default now) to ``ends_at`` (default: the longest)."""
     _require_operator(session, actor, service_id)
     start = starts_at or now
-    if ends_at is not None and ends_at <= start:
+    longest = timedelta(days=MAX_WINDOW_DAYS)
+    if ends_at is None:
+        ends_at = start + longest
+    if ends_at <= start:
         raise Invalid("end", "must be after the start")
-    if ends_at is not None and ends_at <= now:
+    if ends_at - start > longest:
+        raise Invalid("end", f"a maintenance window lasts at most {MAX_WINDOW_DAYS} days")
+    if ends_at <= now:
         raise Invalid("end", "must be in the future")
     window = MaintenanceWindow(
         service_id=service_id,
@@ -108,8 +113,7 @@ def create_window(
     )
     session.add(window)
     audit.record(session, actor, "create", window, None)
-    if ends_at is not None:
-        wake.request(session)
+    wake.request(session)
     return window
 
 

@@ -21,13 +21,11 @@ from escalation.rules import default_urgency
 from escalation.service import get_service
 from paging.integrations_models import SupportHoursRow
 from people import validation
-from people.access import require_team_role
-from people.models import TeamRole, Urgency
+from people.access import require_team_manager
+from people.models import Urgency
 from store import audit
 from store.audit import Actor
 from store.errors import Invalid, NotFound
-
-MANAGERS = (TeamRole.manager,)
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,7 @@ def put(
 ) -> SupportHoursRow:
     """Set (replace) a service's support hours."""
     service = get_service(session, service_id)
-    require_team_role(session, actor, service.team_id, MANAGERS, "edit this service")
+    require_team_manager(session, actor, service.team_id, "edit this service")
     try:
         validation.time_zone(time_zone)
     except ValueError as exc:
@@ -109,7 +107,7 @@ def put(
 def delete(session: Session, actor: Actor, service_id: str) -> None:
     row = get(session, service_id)
     service = get_service(session, service_id)
-    require_team_role(session, actor, service.team_id, MANAGERS, "edit this service")
+    require_team_manager(session, actor, service.team_id, "edit this service")
     audit.record(session, actor, "delete", row, audit.snapshot(row), after=None)
     session.delete(row)
 

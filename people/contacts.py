@@ -1,7 +1,8 @@
 """Contact methods and notification rules. Functions take a session; the caller commits.
 
-A contact method that an admin or a team manager adds is enabled at once. One that people add for
-themselves stays disabled until they confirm the code that was sent to it (``verify``).
+They are the person's own: only the person and admins manage them (:mod:`people.access`). A
+contact method an admin adds is enabled at once; one people add for themselves stays disabled
+until they confirm the code that was sent to it (``verify``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from people import tokens, validation
-from people.access import manages_user, require_self_or_manager
+from people.access import require_manage_contacts
 from people.models import ContactMethod, ContactType, NotificationRule, Urgency
 from people.service import get_user
 from store import audit
@@ -61,7 +62,7 @@ def create_contact_method(
     session: Session, actor: Actor, user_id: str, *, kind: ContactType, address: str, now: datetime
 ) -> tuple[ContactMethod, PendingVerification | None]:
     get_user(session, user_id)
-    require_self_or_manager(session, actor, user_id, "add contact methods")
+    require_manage_contacts(session, actor, user_id, "add contact methods")
     address = normalise_address(kind, address)
     exists = session.scalar(
         select(ContactMethod.id).where(
@@ -72,7 +73,7 @@ def create_contact_method(
     )
     if exists is not None:
         raise Conflict(f"{kind.value} {address} is already a contact method of this user")
-    trusted = manages_user(session, actor, user_id)
+    trusted = actor.is_admin
     cm = ContactMethod(user_id=user_id, type=kind, address=address, enabled=trusted)
     pending = None
     if trusted:
@@ -91,7 +92,7 @@ def restart_verification(
     session: Session, actor: Actor, contact_method_id: str
 ) -> PendingVerification:
     cm = get_contact_method(session, contact_method_id)
-    require_self_or_manager(session, actor, cm.user_id, "verify contact methods")
+    require_manage_contacts(session, actor, cm.user_id, "verify contact methods")
     code = f"{secrets.randbelow(1_000_000):06d}"
     cm.verification_code_hash = tokens.digest(code)
     cm.verification_attempts = 0
@@ -102,8 +103,7 @@ def verify(
     session: Session, actor: Actor, contact_method_id: str, code: str, now: datetime
 ) -> ContactMethod:
     cm = get_contact_method(session, contact_method_id)
-    if actor.user_id != cm.user_id and not actor.is_admin:
-        raise Forbidden("only the owner may confirm a contact method")
+    require_manage_contacts(session, actor, cm.user_id, "confirm contact methods")
     if cm.enabled:
         return cm
     if cm.verification_code_hash is None or cm.verification_attempts >= MAX_VERIFICATION_ATTEMPTS:
@@ -123,8 +123,8 @@ def set_contact_method_enabled(
     session: Session, actor: Actor, contact_method_id: str, enabled: bool
 ) -> ContactMethod:
     cm = get_contact_method(session, contact_method_id)
-    require_self_or_manager(session, actor, cm.user_id, "change contact methods")
-    if enabled and cm.verified_at is None and not manages_user(session, actor, cm.user_id):
+    require_manage_contacts(session, actor, cm.user_id, "change contact methods")
+    if enabled and cm.verified_at is None and not actor.is_admin:
         raise Forbidden("confirm the verification code before enabling this contact method")
     before = audit.snapshot(cm)
     cm.enabled = enabled
@@ -134,7 +134,7 @@ def set_contact_method_enabled(
 
 def delete_contact_method(session: Session, actor: Actor, contact_method_id: str) -> None:
     cm = get_contact_method(session, contact_method_id)
-    require_self_or_manager(session, actor, cm.user_id, "delete contact methods")
+    require_manage_contacts(session, actor, cm.user_id, "delete contact methods")
     audit.record(session, actor, "delete", cm, audit.snapshot(cm), after=None)
     session.delete(cm)
 
@@ -178,7 +178,7 @@ def create_rule(
     notified and, with ``repeat_every_seconds``, again that often, ``repeat_times`` more times
     (default :data:`DEFAULT_REPEAT_TIMES`), until the incident is acknowledged or resolved."""
     get_user(session, user_id)
-    require_self_or_manager(session, actor, user_id, "add notification rules")
+    require_manage_contacts(session, actor, user_id, "add notification rules")
     if delay_seconds < 0:
         raise Invalid("delay_seconds", "must be 0 or more")
     times = _repeat_times(repeat_every_seconds, repeat_times)
@@ -215,11 +215,11 @@ def update_rule(
     delay_seconds: int | None = None,
     urgency: Urgency | None = None,
 ) -> NotificationRule:
-    """Change a rule's delay or urgency (the user, an admin or their team manager)."""
+    """Change a rule's delay or urgency (the person themself or an admin)."""
     rule = session.get(NotificationRule, rule_id)
     if rule is None:
         raise NotFound(f"no notification rule {rule_id!r}")
-    require_self_or_manager(session, actor, rule.user_id, "change notification rules")
+    require_manage_contacts(session, actor, rule.user_id, "change notification rules")
     delay = rule.delay_seconds if delay_seconds is None else delay_seconds
     level = rule.urgency if urgency is None else urgency
     if delay < 0:
@@ -244,6 +244,6 @@ def delete_rule(session: Session, actor: Actor, rule_id: str) -> None:
     rule = session.get(NotificationRule, rule_id)
     if rule is None:
         raise NotFound(f"no notification rule {rule_id!r}")
-    require_self_or_manager(session, actor, rule.user_id, "delete notification rules")
+    require_manage_contacts(session, actor, rule.user_id, "delete notification rules")
     audit.record(session, actor, "delete", rule, audit.snapshot(rule), after=None)
     session.delete(rule)

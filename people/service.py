@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from people import tokens, validation
-from people.access import require_admin, require_team_role
+from people.access import require_admin, require_manage_person, require_team_manager
 from people.models import ApiToken, Team, TeamMembership, TeamRole, User, UserRole, new_feed_token
 from store import audit
 from store.audit import Actor
@@ -75,11 +75,9 @@ def create_user(
 def update_user(session: Session, actor: Actor, user_id: str, changes: dict[str, Any]) -> User:
     """Anyone may edit their own profile; only admins change roles or others' profiles."""
     user = get_user(session, user_id)
-    if not actor.is_admin:
-        if actor.user_id != user_id:
-            raise Forbidden("only the user or an admin may edit a profile")
-        if "role" in changes:
-            raise Forbidden("only an admin may change a role")
+    require_manage_person(session, actor, user_id, "edit a profile")
+    if "role" in changes:
+        require_admin(actor, "change a role")
     before = audit.snapshot(user)
     if "email" in changes:
         changes["email"] = _validated("email", validation.email, changes["email"])
@@ -140,8 +138,7 @@ def require_active(session: Session, user_ids: dict[str, str]) -> None:
 
 def rotate_user_feed(session: Session, actor: Actor, user_id: str) -> User:
     user = get_user(session, user_id)
-    if not actor.is_admin and actor.user_id != user_id:
-        raise Forbidden("only the user or an admin may rotate a calendar URL")
+    require_manage_person(session, actor, user_id, "rotate a calendar URL")
     user.ical_token = new_feed_token()
     audit.record(session, actor, "rotate_feed", user, None, after=None)
     return user
@@ -181,7 +178,7 @@ def add_member(
     session: Session, actor: Actor, team_id: str, *, user_id: str, role: TeamRole
 ) -> TeamMembership:
     get_team(session, team_id)
-    require_team_role(session, actor, team_id, [TeamRole.manager], "change team members")
+    require_team_manager(session, actor, team_id, "change team members")
     if session.get(User, user_id) is None:
         raise Invalid("user_id", f"no user {user_id!r}")
     membership = session.scalar(
@@ -200,7 +197,7 @@ def add_member(
 
 
 def remove_member(session: Session, actor: Actor, team_id: str, user_id: str) -> None:
-    require_team_role(session, actor, team_id, [TeamRole.manager], "change team members")
+    require_team_manager(session, actor, team_id, "change team members")
     membership = session.scalar(
         select(TeamMembership).where(
             TeamMembership.team_id == team_id, TeamMembership.user_id == user_id

@@ -1,15 +1,77 @@
-"""Pure validators for addresses, time zones and local times. Raise ``ValueError`` with a reason."""
+"""Pure validators for text, addresses, time zones, local times and instants. Each raises
+``ValueError`` with a reason in a user's words."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+#: Control characters (C0, DEL, C1) but tab and newline: refused in every string we store.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: The same, allowing carriage returns too (iCalendar text ends its lines with CRLF).
+CONTROL_BUT_CRLF = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Instants we accept anywhere: years 1970 to 2200 (UTC).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2201, 1, 1, tzinfo=UTC)
+
+
+def control_character(value: str, pattern: re.Pattern[str] = CONTROL) -> str | None:
+    """Why ``value`` is refused (the first control character in it), or None."""
+    found = pattern.search(value)
+    if found is None:
+        return None
+    allowed = "tab and newline" if pattern is CONTROL else "tab, carriage return and newline"
+    return (
+        f"contains the control character U+{ord(found.group()):04X} at position "
+        f"{found.start()} (only {allowed} are allowed in text)"
+    )
+
+
+def plain_text(value: Any, pattern: re.Pattern[str] = CONTROL) -> Any:
+    """``value`` unchanged if no string in it (dict keys included) holds a control character
+    other than tab and newline; otherwise ``ValueError`` saying where."""
+    problem = _text_problem(value, pattern, "")
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _text_problem(value: Any, pattern: re.Pattern[str], where: str) -> str | None:
+    at = f" (at {where})" if where else ""
+    if isinstance(value, str):
+        why = control_character(value, pattern)
+        return None if why is None else why + at
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            inner = f"{where}.{key}" if where else str(key)
+            found = _text_problem(key, pattern, where) or _text_problem(item, pattern, inner)
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple | set | frozenset):
+        for i, item in enumerate(value):
+            found = _text_problem(item, pattern, f"{where}.{i}" if where else str(i))
+            if found is not None:
+                return found
+    return None
+
+
+def instant(value: datetime) -> datetime:
+    """An aware instant between 1970-01-01 and 2200-12-31 (UTC)."""
+    try:
+        utc = value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise ValueError("is out of range (years 1970 to 2200)") from exc
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError("is out of range (years 1970 to 2200)")
+    return value
 
 
 @lru_cache(maxsize=1)

@@ -1,19 +1,19 @@
 """Overrides: someone on call over ``[start, end)`` in a schedule, above every layer.
 
 Who may: admins and the schedule team's managers for anyone; a team responder for themself
-(an override that puts them on call). Deleting keeps the past: an override that has started
-is cut short at the deletion instant; one still in the future is removed.
+(an override that puts them on call). An override lasts at most :data:`MAX_OVERRIDE_DAYS`.
+Deleting keeps the past: an override that has started is cut short at the deletion instant;
+one still in the future is removed.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from people.access import has_team_role
-from people.models import TeamRole
+from people.access import can_respond
 from schedules.models import Schedule, ScheduleOverride
 from schedules.service import SKEW, can_edit, check_users, get_schedule
 from store import audit
@@ -21,17 +21,22 @@ from store.audit import Actor
 from store.errors import Conflict, Forbidden, Invalid, NotFound
 from store.pagination import Page, paginate
 
-__all__ = ["create_override", "delete_override", "get_override", "list_overrides"]
+__all__ = [
+    "MAX_OVERRIDE_DAYS",
+    "create_override",
+    "delete_override",
+    "get_override",
+    "list_overrides",
+]
 
-SELF_SERVICE = (TeamRole.manager, TeamRole.responder)
+#: The longest override (a year): longer cover belongs in a layer.
+MAX_OVERRIDE_DAYS = 366
 
 
 def _may_write(session: Session, actor: Actor, schedule: Schedule, user_id: str) -> bool:
     if can_edit(session, actor, schedule):
         return True
-    return actor.user_id == user_id and has_team_role(
-        session, actor, schedule.team_id, SELF_SERVICE
-    )
+    return actor.user_id == user_id and can_respond(session, actor, schedule.team_id)
 
 
 def _require_writer(
@@ -108,6 +113,8 @@ def create_override(
         )
     if end <= start:
         raise Invalid("end", "must be after start")
+    if end - start > timedelta(days=MAX_OVERRIDE_DAYS):
+        raise Invalid("end", f"an override lasts at most {MAX_OVERRIDE_DAYS} days")
     clash = session.scalar(
         select(ScheduleOverride)
         .where(

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from people.access import has_team_role, require_team_role
-from people.models import Team, TeamRole, User, new_feed_token
+from people.access import can_manage_team, require_team_manager
+from people.models import Team, User, new_feed_token
 from people.service import require_active
 from schedules import model, rows
 from schedules.layering import apply_layers, new_layer
@@ -34,7 +34,6 @@ from store.pagination import Page, paginate
 log = logging.getLogger("watchbill.schedules")
 
 __all__ = [
-    "EDITORS",
     "LayerEdits",
     "can_edit",
     "create_schedule",
@@ -54,7 +53,6 @@ __all__ = [
     "update_schedule",
 ]
 
-EDITORS = (TeamRole.manager,)
 #: How far ``effective_from`` may lie before now (clock skew); it is then moved up to now.
 SKEW = timedelta(minutes=1)
 MAX_LAYERS = 50
@@ -270,11 +268,11 @@ def schedule_by_feed_token(session: Session, token: str) -> Schedule | None:
 
 
 def can_edit(session: Session, actor: Actor, schedule: Schedule) -> bool:
-    return has_team_role(session, actor, schedule.team_id, EDITORS)
+    return can_manage_team(session, actor, schedule.team_id)
 
 
 def require_editor(session: Session, actor: Actor, schedule: Schedule, what: str) -> None:
-    require_team_role(session, actor, schedule.team_id, EDITORS, what)
+    require_team_manager(session, actor, schedule.team_id, what)
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -331,7 +329,7 @@ def create_schedule(
 ) -> Schedule:
     """A new schedule; later layers win where they have someone on call."""
     _check_team(session, team_id)
-    require_team_role(session, actor, team_id, EDITORS, "create schedules")
+    require_team_manager(session, actor, team_id, "create schedules")
     _check_zone(time_zone)
     if len(layers) > MAX_LAYERS:
         raise Invalid("layers", f"at most {MAX_LAYERS} layers")
@@ -401,7 +399,7 @@ def update_schedule(
     at = edit_instant(edits.effective_from, now)
     if team_id is not _UNSET and team_id != schedule.team_id:
         _check_team(session, team_id)
-        require_team_role(session, actor, team_id, EDITORS, "move a schedule to this team")
+        require_team_manager(session, actor, team_id, "move a schedule to this team")
     before = snapshot(schedule)
     if name is not None:
         schedule.name = name

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     #: Unset, ``watchbill serve`` uses ``http://<--host>:<--port>`` (see ``public_url_is_set``).
     public_url: str = DEFAULT_PUBLIC_URL
     admin_token: SecretStr | None = None
+    # Outbound fetches (calendar imports, webhooks) may reach loopback and private networks
+    # (tests, closed networks); off by default: see ``store.outbound``.
+    allow_private_urls: bool = False
     # Signs e-mail action links (extension of the contract); unset: generated once and kept
     # in the database (``server_secrets``), so links survive restarts.
     secret_key: SecretStr | None = None

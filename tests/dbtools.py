@@ -69,3 +69,23 @@ def truncate_all(database: Database) -> None:
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with database.engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def backends() -> list[str]:
+    """The databases the suite runs on: SQLite always, PostgreSQL when configured."""
+    return ["sqlite", "postgresql"] if pg_server_url() else ["sqlite"]
+
+
+@contextmanager
+def own_database(kind: str, directory: Path) -> Iterator[str]:
+    """A migrated database of its own (for fixtures wider than a test), dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{migrated_sqlite_template(directory)}"
+        return
+    server = pg_server_url()
+    assert server is not None
+    with postgres_database(server) as url:
+        database = Database(url)
+        migrate.upgrade(database.engine)
+        database.dispose()
+        yield url

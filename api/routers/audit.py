@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 from sqlalchemy import select
 
 from api.deps import CurrentActor, PageDep, SessionDep
+from api.openapi import problems
 from api.schemas.people import AuditOut, ListOut
+from api.types import Instant
 from people.access import require_admin
 from store.audit import AuditEntry
 from store.pagination import paginate
@@ -17,15 +18,20 @@ from store.pagination import paginate
 router = APIRouter(tags=["audit"])
 
 
-@router.get("/audit", summary="Who changed what, when, with before and after (admin)")
+@router.get(
+    "/audit",
+    summary="Who changed what, when, with before and after (admin)",
+    responses=problems(403),
+)
 def list_audit(
     session: SessionDep,
     actor: CurrentActor,
     page: PageDep,
     entity_type: Annotated[str | None, Query()] = None,
     entity_id: Annotated[str | None, Query()] = None,
-    since: Annotated[AwareDatetime | None, Query()] = None,
+    since: Annotated[Instant | None, Query()] = None,
 ) -> ListOut[AuditOut]:
+    """Admins only: every change, newest first, with the row before and after (secrets left out)."""
     require_admin(actor, "read the audit log")
     stmt = select(AuditEntry)
     if entity_type:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
-from api.deps import CurrentActor, NowDep, SessionDep
+from api.deps import CurrentActor, NowDep, SessionDep, SettingsDep
 from api.schemas.calendars import (
     DEFAULT_HORIZON_DAYS,
     DEFAULT_REFRESH_MINUTES,
@@ -17,6 +17,7 @@ from api.schemas.people import ListOut
 from api.types import TimeZoneName
 from calendars import imports
 from calendars.ics_import import MAX_IMPORT_BYTES
+from people import validation
 from store.errors import Invalid
 
 router = APIRouter(tags=["calendar imports"])
@@ -28,7 +29,12 @@ router = APIRouter(tags=["calendar imports"])
     summary="Follow an iCal URL or load an .ics into the schedule's overrides",
 )
 def create_import(
-    schedule_id: str, body: ImportIn, session: SessionDep, actor: CurrentActor, now: NowDep
+    schedule_id: str,
+    body: ImportIn,
+    session: SessionDep,
+    actor: CurrentActor,
+    settings: SettingsDep,
+    now: NowDep,
 ) -> ImportOut:
     """Events become overrides (attendees or summaries matched to users by e-mail or name;
     recurring events expanded). An `ics` is applied at once and the answer carries its
@@ -45,6 +51,7 @@ def create_import(
         refresh_seconds=body.refresh_minutes * 60,
         horizon_days=body.horizon_days,
         now=now,
+        allow_private=settings.allow_private_urls,
     )
     return ImportOut.of(imp)
 
@@ -65,14 +72,24 @@ def upload_import(
     refresh_minutes: Annotated[int, Form(ge=5, le=7 * 24 * 60)] = DEFAULT_REFRESH_MINUTES,
     horizon_days: Annotated[int, Form(ge=1, le=366)] = DEFAULT_HORIZON_DAYS,
 ) -> ImportOut:
+    """Admins and the schedule team's managers. The file is applied at once (malformed data is
+    422 and nothing is kept); the answer carries the report, unmatched events included."""
     data = file.file.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
         raise Invalid("file", f"larger than {MAX_IMPORT_BYTES} bytes")
+    for field, text, pattern in (
+        ("name", name or "", validation.CONTROL),
+        ("file", data.decode("utf-8", errors="replace"), validation.CONTROL_BUT_CRLF),
+    ):
+        why = validation.control_character(text, pattern)
+        if why is not None:
+            raise Invalid(field, why)
+    filename = validation.CONTROL.sub("", file.filename or "")[:200]
     imp = imports.create_import(
         session,
         actor,
         schedule_id,
-        name=(name or "").strip() or file.filename or "Uploaded calendar",
+        name=(name or "").strip() or filename or "Uploaded calendar",
         source_url=None,
         content=data,
         time_zone=time_zone,
@@ -85,6 +102,7 @@ def upload_import(
 
 @router.get("/schedules/{schedule_id}/imports", summary="List the schedule's imported calendars")
 def list_imports(schedule_id: str, session: SessionDep, _: CurrentActor) -> ListOut[ImportOut]:
+    """Everyone signed in."""
     items = imports.list_imports(session, schedule_id)
     return ListOut(items=[ImportOut.of(i) for i in items], next=None)
 
@@ -94,6 +112,7 @@ def list_imports(schedule_id: str, session: SessionDep, _: CurrentActor) -> List
     summary="An imported calendar and the report of its last refresh",
 )
 def get_import(schedule_id: str, import_id: str, session: SessionDep, _: CurrentActor) -> ImportOut:
+    """Everyone signed in."""
     return ImportOut.of(imports.get_import(session, schedule_id, import_id))
 
 
@@ -105,6 +124,7 @@ def get_import(schedule_id: str, import_id: str, session: SessionDep, _: Current
 def refresh_import(
     schedule_id: str, import_id: str, session: SessionDep, actor: CurrentActor, now: NowDep
 ) -> ImportOut:
+    """Admins and the schedule team's managers."""
     imp = imports.get_import(session, schedule_id, import_id)
     imports.request_refresh(session, actor, imp, now)
     return ImportOut.of(imp)
@@ -123,6 +143,7 @@ def delete_import(
     now: NowDep,
     keep_overrides: bool = False,
 ) -> Response:
+    """Admins and the schedule team's managers."""
     imp = imports.get_import(session, schedule_id, import_id)
     imports.delete_import(session, actor, imp, now, keep_overrides=keep_overrides)
     return Response(status_code=204)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_database, get_now, get_settings
+from api.openapi import problems
 from calendars import service as calendars
 from calendars.render import MAX_ALARM_MINUTES
 from store.settings import Settings
@@ -34,6 +35,7 @@ _DOC = {
     200: {"content": {"text/calendar": {}}, "description": "the feed (RFC 5545)"},
     304: {"description": "the copy named by If-None-Match / If-Modified-Since is current"},
     404: {"description": "no feed at this address (unknown or rotated token)"},
+    **problems(c409="another request is updating this feed; retry"),
 }
 
 PastDays = Annotated[
@@ -92,9 +94,19 @@ def _serve(
     return _respond(answer, filename)
 
 
-@router.api_route(
-    "/calendars/schedules/{token}.ics",
-    methods=["GET", "HEAD"],
+SCHEDULE_FEED = "/calendars/schedules/{token}.ics"
+USER_FEED = "/calendars/users/{token}.ics"
+
+
+@router.head(
+    SCHEDULE_FEED,
+    response_class=Response,
+    responses=_DOC,  # type: ignore[arg-type]
+    summary="A schedule feed's headers (ETag, Last-Modified) without the body",
+    description="As `GET`, without the body: what a calendar client asks before it reads.",
+)
+@router.get(
+    SCHEDULE_FEED,
     response_class=Response,
     responses=_DOC,  # type: ignore[arg-type]
     summary="A schedule's final shifts (after overrides) as an iCalendar feed",
@@ -109,6 +121,9 @@ async def schedule_calendar(
     if_none_match: IfNoneMatch = None,
     if_modified_since: IfModifiedSince = None,
 ) -> Response:
+    """The token in the URL is the credential (no bearer token; rotate it with `POST
+    /api/v1/schedules/{id}/rotate-ical`). One VEVENT per shift with a UID that stays while the
+    shift does; `ETag`/`Last-Modified` answer conditional requests with 304."""
     options = calendars.FeedOptions(past_days, future_days, alarm_minutes, gaps)
     conditions = _conditions(if_none_match, if_modified_since)
     return await run_in_threadpool(
@@ -116,9 +131,15 @@ async def schedule_calendar(
     )
 
 
-@router.api_route(
-    "/calendars/users/{token}.ics",
-    methods=["GET", "HEAD"],
+@router.head(
+    USER_FEED,
+    response_class=Response,
+    responses=_DOC,  # type: ignore[arg-type]
+    summary="A user feed's headers (ETag, Last-Modified) without the body",
+    description="As `GET`, without the body: what a calendar client asks before it reads.",
+)
+@router.get(
+    USER_FEED,
     response_class=Response,
     responses=_DOC,  # type: ignore[arg-type]
     summary="A user's shifts in every schedule as an iCalendar feed",
@@ -132,6 +153,9 @@ async def user_calendar(
     if_none_match: IfNoneMatch = None,
     if_modified_since: IfModifiedSince = None,
 ) -> Response:
+    """The token in the URL is the credential (no bearer token; rotate it with `POST
+    /api/v1/users/{id}/rotate-ical`). One VEVENT per shift in every schedule;
+    `ETag`/`Last-Modified` answer conditional requests with 304."""
     options = calendars.FeedOptions(past_days, future_days, alarm_minutes, False)
     conditions = _conditions(if_none_match, if_modified_since)
     return await run_in_threadpool(

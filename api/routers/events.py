@@ -277,6 +277,8 @@ async def enqueue(request: Request) -> JSONResponse:
     openapi_extra=_JSON_BODY,
 )
 async def create_event_v1(request: Request) -> JSONResponse:
+    """The legacy PagerDuty Events API v1 (`service_key` is a service's integration key): answers
+    200 `success` with the `incident_key`, 400 `invalid event` with `errors`."""
     return await _create_event_v1(request.app.state, await request.body())
 
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, NowDep, PageDep, SessionDep, SettingsDep
+from api.openapi import problems
 from api.schemas.events import HeartbeatIn, HeartbeatOut, HeartbeatPatch, PingOut
 from api.schemas.people import ListOut
+from escalation.service import get_service
 from paging import heartbeats
 from paging.integrations_models import Heartbeat
+from people.access import can_see_team_secrets
+from store.audit import Actor
 from store.settings import Settings
 
 #: Under ``/api/v1`` (bearer token).
@@ -17,7 +22,13 @@ router = APIRouter(tags=["heartbeats"])
 ping_router = APIRouter(tags=["heartbeats"])
 
 
-def heartbeat_out(settings: Settings, heartbeat: Heartbeat) -> HeartbeatOut:
+def _shows_url(session: Session, actor: Actor, service_id: str) -> bool:
+    service = get_service(session, service_id)
+    return can_see_team_secrets(session, actor, service.team_id)
+
+
+def heartbeat_out(settings: Settings, heartbeat: Heartbeat, shows_url: bool) -> HeartbeatOut:
+    """The monitor; its ping URL only when ``shows_url`` (see :mod:`people.access`)."""
     return HeartbeatOut(
         id=heartbeat.id,
         service_id=heartbeat.service_id,
@@ -25,7 +36,7 @@ def heartbeat_out(settings: Settings, heartbeat: Heartbeat) -> HeartbeatOut:
         interval_seconds=heartbeat.interval_seconds,
         grace_seconds=heartbeat.grace_seconds,
         state=heartbeats.state(heartbeat),
-        ping_url=f"{settings.public_url}/heartbeats/{heartbeat.token}",
+        ping_url=f"{settings.public_url}/heartbeats/{heartbeat.token}" if shows_url else None,
         last_ping_at=heartbeat.last_ping_at,
         next_due_at=heartbeat.next_due_at,
         created_at=heartbeat.created_at,
@@ -35,7 +46,7 @@ def heartbeat_out(settings: Settings, heartbeat: Heartbeat) -> HeartbeatOut:
 BASE = "/services/{service_id}/heartbeats"
 
 
-@router.post(BASE, status_code=201, summary="Create a heartbeat monitor")
+@router.post(BASE, status_code=201, summary="Create a heartbeat monitor", responses=problems(409))
 def create_heartbeat(
     service_id: str,
     body: HeartbeatIn,
@@ -54,25 +65,35 @@ def create_heartbeat(
         grace_seconds=body.grace_seconds,
         now=now,
     )
-    return heartbeat_out(settings, heartbeat)
+    return heartbeat_out(settings, heartbeat, shows_url=True)  # its creator manages the service
 
 
 @router.get(BASE, summary="List a service's heartbeat monitors")
 def list_heartbeats(
-    service_id: str, session: SessionDep, _: CurrentActor, settings: SettingsDep, page: PageDep
+    service_id: str, session: SessionDep, actor: CurrentActor, settings: SettingsDep, page: PageDep
 ) -> ListOut[HeartbeatOut]:
+    """Everyone signed in; `ping_url` is null except for admins and the owning team's managers."""
     result = heartbeats.list_for(session, service_id, cursor=page.cursor, limit=page.limit)
-    return ListOut(items=[heartbeat_out(settings, h) for h in result.items], next=result.next)
+    shows = _shows_url(session, actor, service_id)
+    return ListOut(
+        items=[heartbeat_out(settings, h, shows) for h in result.items], next=result.next
+    )
 
 
 @router.get(BASE + "/{heartbeat_id}", summary="Get a heartbeat monitor")
 def get_heartbeat(
-    service_id: str, heartbeat_id: str, session: SessionDep, _: CurrentActor, settings: SettingsDep
+    service_id: str,
+    heartbeat_id: str,
+    session: SessionDep,
+    actor: CurrentActor,
+    settings: SettingsDep,
 ) -> HeartbeatOut:
-    return heartbeat_out(settings, heartbeats.get(session, service_id, heartbeat_id))
+    """Everyone signed in; `ping_url` is null except for admins and the owning team's managers."""
+    heartbeat = heartbeats.get(session, service_id, heartbeat_id)
+    return heartbeat_out(settings, heartbeat, _shows_url(session, actor, service_id))
 
 
-@router.patch(BASE + "/{heartbeat_id}", summary="Edit a heartbeat monitor")
+@router.patch(BASE + "/{heartbeat_id}", summary="Edit a heartbeat monitor", responses=problems(409))
 def update_heartbeat(
     service_id: str,
     heartbeat_id: str,
@@ -81,9 +102,10 @@ def update_heartbeat(
     actor: CurrentActor,
     settings: SettingsDep,
 ) -> HeartbeatOut:
+    """Admins and the service team's managers."""
     changes = body.model_dump(exclude_unset=True)
     heartbeat = heartbeats.update(session, actor, service_id, heartbeat_id, changes)
-    return heartbeat_out(settings, heartbeat)
+    return heartbeat_out(settings, heartbeat, shows_url=True)
 
 
 @router.post(BASE + "/{heartbeat_id}/rotate-token", summary="Replace the ping URL")
@@ -94,14 +116,16 @@ def rotate_heartbeat_token(
     actor: CurrentActor,
     settings: SettingsDep,
 ) -> HeartbeatOut:
+    """Admins and the service team's managers: the old ping URL stops working at once."""
     heartbeat = heartbeats.rotate_token(session, actor, service_id, heartbeat_id)
-    return heartbeat_out(settings, heartbeat)
+    return heartbeat_out(settings, heartbeat, shows_url=True)
 
 
 @router.delete(BASE + "/{heartbeat_id}", status_code=204, summary="Delete a heartbeat monitor")
 def delete_heartbeat(
     service_id: str, heartbeat_id: str, session: SessionDep, actor: CurrentActor
 ) -> Response:
+    """Admins and the service team's managers."""
     heartbeats.delete(session, actor, service_id, heartbeat_id)
     return Response(status_code=204)
 

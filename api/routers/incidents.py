@@ -7,15 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import CurrentActor, NowDep, PageDep, SessionDep
+from api.openapi import problems
 from api.schemas.escalation import IncidentIn, IncidentOut, LogEntryOut, NoteIn
 from api.schemas.events import ChangeOut
 from api.schemas.people import ListOut
 from escalation import incidents as incident_rows
-from escalation import service as escalation
-from escalation.models import Incident, IncidentStatus
+from escalation.models import Incident, IncidentStatus, Service
 from paging import actions, change_events, intake, notes
-from people.access import require_team_role
-from people.models import TeamRole
+from people.access import require_team_responder
+from store.errors import Invalid
 
 router = APIRouter(tags=["incidents"])
 
@@ -61,10 +61,13 @@ def incident_out(
 def create_incident(
     body: IncidentIn, session: SessionDep, actor: CurrentActor, now: NowDep, response: Response
 ) -> IncidentOut:
-    service = escalation.get_service(session, body.service_id)
-    require_team_role(
-        session, actor, service.team_id, (TeamRole.manager, TeamRole.responder), "open incidents"
-    )
+    """Admins and the service team's managers and responders. Escalation starts at once. With a
+    `dedup_key` that an open incident has, that incident is answered (200) and nobody is paged
+    again."""
+    service = session.get(Service, body.service_id)
+    if service is None:
+        raise Invalid("service_id", f"no service {body.service_id!r}")
+    require_team_responder(session, actor, service.team_id, "open incidents")
     result = intake.trigger(
         session,
         service,
@@ -96,6 +99,7 @@ def list_incidents(
         Query(description="true: only incidents a pass of whose policy reached nobody"),
     ] = None,
 ) -> ListOut[IncidentOut]:
+    """Everyone signed in; filter by `status` and `service_id`."""
     result = incident_rows.list_incidents(
         session,
         status=status,
@@ -109,6 +113,7 @@ def list_incidents(
 
 @router.get("/incidents/{incident_id}", summary="An incident with its log")
 def get_incident(incident_id: str, session: SessionDep, _: CurrentActor) -> IncidentOut:
+    """Everyone signed in; `log` says what happened, who was paged and how."""
     incident = incident_rows.get_incident(session, incident_id)
     entries = incident_rows.log_entries(session, incident_id)
     changes = [ChangeOut.model_validate(c) for c in change_events.recent(session, incident)]
@@ -122,22 +127,36 @@ def _act(
     return incident_out(result.incident)
 
 
-@router.post("/incidents/{incident_id}/acknowledge", summary="Acknowledge: stop escalating")
+@router.post(
+    "/incidents/{incident_id}/acknowledge",
+    summary="Acknowledge: stop escalating",
+    responses=problems(409),
+)
 def acknowledge(
     incident_id: str, session: SessionDep, actor: CurrentActor, now: NowDep
 ) -> IncidentOut:
+    """Admins, the service team's managers and responders, and anyone paged for it. Stops
+    escalation; acknowledging twice changes nothing; a resolved incident is 409."""
     return _act(incident_id, actions.Action.acknowledge, session, actor, now)
 
 
-@router.post("/incidents/{incident_id}/resolve", summary="Resolve")
+@router.post("/incidents/{incident_id}/resolve", summary="Resolve", responses=problems(409))
 def resolve(incident_id: str, session: SessionDep, actor: CurrentActor, now: NowDep) -> IncidentOut:
+    """Admins, the service team's managers and responders, and anyone paged for it. Stops
+    escalation and cancels pending pages; a resolved incident is 409."""
     return _act(incident_id, actions.Action.resolve, session, actor, now)
 
 
-@router.post("/incidents/{incident_id}/escalate", summary="Escalate to the next tier now")
+@router.post(
+    "/incidents/{incident_id}/escalate",
+    summary="Escalate to the next tier now",
+    responses=problems(409),
+)
 def escalate(
     incident_id: str, session: SessionDep, actor: CurrentActor, now: NowDep
 ) -> IncidentOut:
+    """Admins, the service team's managers and responders, and anyone paged for it: the next tier
+    is notified now (409 at the last tier without repeats, or when resolved)."""
     return _act(incident_id, actions.Action.escalate, session, actor, now)
 
 
@@ -147,5 +166,6 @@ def escalate(
 def add_note(
     incident_id: str, body: NoteIn, session: SessionDep, actor: CurrentActor, now: NowDep
 ) -> LogEntryOut:
+    """Anyone who may act on the incident (as for acknowledge); the note shows in its log."""
     entry = notes.add_note(session, actor, incident_id, body.text, now, via="api")
     return LogEntryOut.model_validate(entry)

@@ -6,10 +6,13 @@ page's form POSTs to the same URL, which acts. Errors are HTML pages with the ri
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from api.deps import NowDep, SessionDep, SettingsDep
+from api.openapi import problem_response
 from escalation import incidents as incident_rows
 from paging import links
 from paging.actions import Action
@@ -24,6 +27,18 @@ from paging.replies_parse import Action as ReplyAction
 from store.errors import DomainError
 
 router = APIRouter(prefix="/links", tags=["e-mail links"])
+_PAGE: dict[str, Any] = {"content": {"text/html": {}}}
+#: Answers are HTML pages for people, errors included.
+PAGES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the page", **_PAGE},
+    403: {"description": "the link's signature is wrong", **_PAGE},
+    404: {
+        "description": "no such link, or its incident is gone (a malformed address: a problem)",
+        "content": {"text/html": {}, **problem_response(404)["content"]},
+    },
+    409: {"description": "the incident cannot be acted on like this (say, resolved)", **_PAGE},
+    410: {"description": "the incident is resolved: the link has expired", **_PAGE},
+}
 SHOWN = {Action.acknowledge: ReplyAction.ACK, Action.resolve: ReplyAction.RESOLVE}
 HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 
@@ -32,10 +47,17 @@ def _html(body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers=HEADERS)
 
 
-@router.get("/{token}", response_class=HTMLResponse, summary="Confirmation page (changes nothing)")
+@router.get(
+    "/{token}",
+    response_class=HTMLResponse,
+    summary="Confirmation page (changes nothing)",
+    responses=PAGES,
+)
 def confirm_page(
     token: str, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> HTMLResponse:
+    """The link in a page's e-mail: shows what it would do and changes nothing (mail scanners
+    open links). Errors are HTML pages too."""
     try:
         link = links.open_link(session, settings, token, now)
     except links.LinkError as exc:
@@ -54,8 +76,15 @@ def confirm_page(
     return _html(render_action_confirmation_page(page))
 
 
-@router.post("/{token}", response_class=HTMLResponse, summary="Act (the confirmation's button)")
+@router.post(
+    "/{token}",
+    response_class=HTMLResponse,
+    summary="Act (the confirmation's button)",
+    responses=PAGES,
+)
 def act(token: str, session: SessionDep, settings: SettingsDep, now: NowDep) -> HTMLResponse:
+    """The confirmation page's button: acknowledges or resolves as the person the e-mail went to.
+    Errors are HTML pages."""
     try:
         link, result = links.follow(session, settings, token, now)
     except links.LinkError as exc:

@@ -7,6 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Response
 
 from api.deps import CurrentActor, NowDep, PageDep, SessionDep
+from api.openapi import problems
 from api.schemas.events import (
     MaintenanceEnd,
     MaintenanceIn,
@@ -65,6 +66,7 @@ def create_window(
 def list_windows(
     service_id: str, session: SessionDep, _: CurrentActor, page: PageDep, now: NowDep
 ) -> ListOut[MaintenanceOut]:
+    """Everyone signed in."""
     result = maintenance.list_windows(session, service_id, cursor=page.cursor, limit=page.limit)
     return ListOut(items=[window_out(w, now) for w in result.items], next=result.next)
 
@@ -73,10 +75,13 @@ def list_windows(
 def get_window(
     service_id: str, window_id: str, session: SessionDep, _: CurrentActor, now: NowDep
 ) -> MaintenanceOut:
+    """Everyone signed in."""
     return window_out(maintenance.get_window(session, service_id, window_id), now)
 
 
-@router.post(WINDOWS + "/{window_id}/end", summary="End a maintenance window now")
+@router.post(
+    WINDOWS + "/{window_id}/end", summary="End a maintenance window now", responses=problems(409)
+)
 def end_window(
     service_id: str,
     window_id: str,
@@ -97,10 +102,17 @@ def end_window(
     return window_out(window, now)
 
 
-@router.delete(WINDOWS + "/{window_id}", status_code=204, summary="Delete a future window")
+@router.delete(
+    WINDOWS + "/{window_id}",
+    status_code=204,
+    summary="Delete a future window",
+    responses=problems(409),
+)
 def delete_window(
     service_id: str, window_id: str, session: SessionDep, actor: CurrentActor, now: NowDep
 ) -> Response:
+    """Admins and the service team's managers: a window that has not started (a started one is
+    ended, 409)."""
     maintenance.delete_window(session, actor, service_id, window_id, now)
     return Response(status_code=204)
 
@@ -144,10 +156,12 @@ def put_support_hours(
 def get_support_hours(
     service_id: str, session: SessionDep, _: CurrentActor, now: NowDep
 ) -> SupportHoursOut:
+    """Everyone signed in; 404 when the service has none."""
     return support_out(support_hours.get(session, service_id), now)
 
 
 @router.delete(SUPPORT, status_code=204, summary="Remove a service's support hours")
 def delete_support_hours(service_id: str, session: SessionDep, actor: CurrentActor) -> Response:
+    """Admins and the service team's managers: back to the default urgency of each severity."""
     support_hours.delete(session, actor, service_id)
     return Response(status_code=204)

@@ -33,8 +33,14 @@ class _Unrouted:
         )
 
 
-@router.get("/metrics", summary="Prometheus metrics of the API process and its engine")
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics of the API process and its engine",
+    response_class=Response,
+    responses={200: {"description": "metrics", "content": {"text/plain": {}}}},
+)
 def metrics(database: Annotated[Database, Depends(get_database)]) -> Response:
+    """Prometheus text format. No bearer token: expose it only where your scraper can reach it."""
     text = generate_latest()
     try:
         with database.transaction() as session:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Response
 
 from api.deps import CurrentActor, NowDep, PageDep, SessionDep
+from api.openapi import problems
 from api.routers.schedule_views import (
     At,
     layer_out,
@@ -38,6 +39,8 @@ router = APIRouter(tags=["schedules"])
 def add_layer(
     schedule_id: str, body: LayerCreate, session: SessionDep, actor: CurrentActor, now: NowDep
 ) -> LayerOut:
+    """Admins and the schedule team's managers. The new layer goes on top (it wins where it has
+    someone on call) from `effective_from` (default now)."""
     layer = layers.add_layer(
         session, actor, schedule_id, layer_spec(body), now=now, effective_from=body.effective_from
     )
@@ -54,6 +57,9 @@ def patch_layer(
     actor: CurrentActor,
     now: NowDep,
 ) -> LayerOut:
+    """Admins and the schedule team's managers. The change takes effect from `effective_from`
+    (default now, never in the past); the timeline before stays as it was. Whoever is on call
+    keeps their shift unless `keep_current` is false."""
     changes: dict[str, Any] = body.model_dump(
         exclude_unset=True,
         exclude={"effective_from", "keep_current", "rotation", "restrictions", "users"},
@@ -95,6 +101,8 @@ def end_layer(
     now: NowDep,
     at: At = None,
 ) -> Response:
+    """Admins and the schedule team's managers. The layer covers nobody from `at` (default now);
+    its history stays."""
     layers.end_layer(session, actor, schedule_id, layer_id, now=now, at=at)
     return Response(status_code=204)
 
@@ -103,6 +111,7 @@ def end_layer(
 def layer_versions(
     schedule_id: str, layer_id: str, session: SessionDep, _: CurrentActor
 ) -> ListOut[LayerVersionOut]:
+    """Everyone signed in: each version of the layer and when it took effect."""
     tz = ZoneInfo(schedules.get_schedule(session, schedule_id).time_zone)
     items = []
     for row in layers.layer_history(session, schedule_id, layer_id):
@@ -154,6 +163,7 @@ def list_overrides(
     until: At = None,
     user_id: str | None = None,
 ) -> ListOut[OverrideOut]:
+    """Everyone signed in: overrides meeting [`since`, `until`), optionally of one user."""
     result = overrides.list_overrides(
         session,
         schedule_id,
@@ -170,6 +180,7 @@ def list_overrides(
 def get_override(
     schedule_id: str, override_id: str, session: SessionDep, _: CurrentActor
 ) -> OverrideOut:
+    """Everyone signed in."""
     return override_out(session, overrides.get_override(session, schedule_id, override_id))
 
 
@@ -177,11 +188,14 @@ def get_override(
     "/schedules/{schedule_id}/overrides/{override_id}",
     summary="Cancel an override (one that has started is cut short at now)",
     response_model=OverrideOut,
-    responses={204: {"description": "removed (it had not started)"}},
+    responses={204: {"description": "removed (it had not started)"}, **problems(409)},
 )
 def delete_override(
     schedule_id: str, override_id: str, session: SessionDep, actor: CurrentActor, now: NowDep
 ) -> Any:
+    """Admins and the team's managers, or the person the override puts on call. One that has not
+    started is removed (204); one that has started is cut short at now (200); one that is over is
+    history (409)."""
     truncated = overrides.delete_override(session, actor, schedule_id, override_id, now=now)
     if truncated is None:
         return Response(status_code=204)

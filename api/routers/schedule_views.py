@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Query
-from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
 from api import urls
@@ -20,6 +19,7 @@ from api.schemas.schedules import (
     ScheduleOut,
     ShiftOut,
 )
+from api.types import Instant
 from people import service as people
 from schedules import edits, rows
 from schedules import service as schedules
@@ -28,7 +28,7 @@ from schedules.models import Schedule, ScheduleLayer, ScheduleOverride
 from schedules.specs import LayerSpec, RestrictionSpec
 from store.settings import Settings
 
-At = Annotated[AwareDatetime | None, Query(description="an instant (default: now)")]
+At = Annotated[Instant | None, Query(description="an instant (default: now)")]
 
 
 # --- conversions -------------------------------------------------------------------------------

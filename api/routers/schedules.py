@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, NowDep, PageDep, SessionDep, SettingsDep
+from api.openapi import problems
 from api.routers import schedule_layers
 from api.routers.schedule_views import At, layer_ids, layer_spec, schedule_out, shift_out
 from api.schemas.people import ListOut, UserRef
@@ -25,6 +25,7 @@ from api.schemas.schedules import (
     TimelineOut,
     UserShiftOut,
 )
+from api.types import Instant
 from escalation.models import EscalationPolicy, EscalationTarget, EscalationTier, TargetType
 from people import service as people
 from schedules import rows
@@ -42,6 +43,8 @@ router.include_router(schedule_layers.router)
 def create_schedule(
     body: ScheduleIn, session: SessionDep, actor: CurrentActor, settings: SettingsDep, now: NowDep
 ) -> ScheduleOut:
+    """Admins, or the managers of `team_id` (a schedule of no team is for admins). Layers are in
+    precedence order: a later layer wins where it has someone on call."""
     schedule = schedules.create_schedule(
         session,
         actor,
@@ -62,6 +65,7 @@ def list_schedules(
     now: NowDep,
     team_id: str | None = None,
 ) -> ListOut[ScheduleOut]:
+    """Everyone signed in; `team_id` filters."""
     result = schedules.list_schedules(
         session, cursor=page.cursor, limit=page.limit, team_id=team_id
     )
@@ -77,6 +81,7 @@ def get_schedule(
     now: NowDep,
     at: At = None,
 ) -> ScheduleOut:
+    """Everyone signed in."""
     return schedule_out(settings, schedules.get_schedule(session, schedule_id), at or now)
 
 
@@ -129,6 +134,8 @@ def patch_schedule(
     settings: SettingsDep,
     now: NowDep,
 ) -> ScheduleOut:
+    """Admins and the schedule team's managers. Fields left out are kept; layer changes take
+    effect from `effective_from` (default now) and never rewrite the past."""
     return schedule_out(settings, _edit(schedule_id, body, session, actor, now), now)
 
 
@@ -146,8 +153,14 @@ def _policy_using(session: Session, schedule_id: str) -> str | None:
     return None if name is None else f"escalation policy {name!r}"
 
 
-@router.delete("/schedules/{schedule_id}", status_code=204, summary="Delete a schedule")
+@router.delete(
+    "/schedules/{schedule_id}",
+    status_code=204,
+    summary="Delete a schedule",
+    responses=problems(409),
+)
 def delete_schedule(schedule_id: str, session: SessionDep, actor: CurrentActor) -> Response:
+    """Admins and the schedule team's managers; 409 while an escalation policy targets it."""
     schedules.delete_schedule(session, actor, schedule_id, used_by=_policy_using)
     return Response(status_code=204)
 
@@ -156,6 +169,7 @@ def delete_schedule(schedule_id: str, session: SessionDep, actor: CurrentActor) 
 def rotate_ical(
     schedule_id: str, session: SessionDep, actor: CurrentActor, settings: SettingsDep, now: NowDep
 ) -> ScheduleOut:
+    """Admins and the schedule team's managers: the old feed URL stops working at once."""
     return schedule_out(settings, schedules.rotate_feed_token(session, actor, schedule_id), now)
 
 
@@ -166,6 +180,7 @@ def rotate_ical(
 def on_call(
     schedule_id: str, session: SessionDep, _: CurrentActor, now: NowDep, at: At = None
 ) -> OnCallOut:
+    """Everyone signed in: the person on call at `at` and their whole final shift."""
     when = at or now
     shift = schedules.on_call_shift(session, schedule_id, when)
     users: list[UserRef] = []
@@ -185,9 +200,11 @@ def timeline(
     _: CurrentActor,
     now: NowDep,
     since: At = None,
-    until: Annotated[AwareDatetime | None, Query(description="default: `since` + 7 days")] = None,
+    until: Annotated[Instant | None, Query(description="default: `since` + 7 days")] = None,
     overflow: Annotated[bool, Query(description="whole shifts at the edges")] = False,
 ) -> TimelineOut:
+    """Everyone signed in: final shifts (overrides applied), each layer's shifts and the gaps
+    over [`since`, `until`) (at most a year)."""
     lo = since or now
     hi = until or lo + timedelta(days=7)
     result = schedules.schedule_timeline(session, schedule_id, lo, hi, overflow=overflow)
@@ -237,6 +254,8 @@ def user_next_shift(
     after: At = None,
     horizon_days: Horizon = 90,
 ) -> NextShiftOut:
+    """Everyone signed in: the next final shift of the user in any schedule within
+    `horizon_days`."""
     return _next_shift(session, user_id, after or now, horizon_days, None)
 
 
@@ -250,5 +269,6 @@ def schedule_next_shift(
     after: At = None,
     horizon_days: Horizon = 90,
 ) -> NextShiftOut:
+    """Everyone signed in: the user's next final shift in this schedule within `horizon_days`."""
     schedules.get_schedule(session, schedule_id)
     return _next_shift(session, user_id, after or now, horizon_days, schedule_id)

@@ -16,6 +16,8 @@ router = APIRouter(tags=["tokens"])
 
 @router.post("/tokens", status_code=201, summary="Create an API token")
 def create_token(body: TokenIn, session: SessionDep, actor: CurrentActor) -> TokenCreated:
+    """For yourself; admins also for others, admin tokens and tokens of no user. The secret is in
+    this answer only (only its digest is stored)."""
     token, secret = people.create_token(
         session, actor, name=body.name, user_id=body.user_id, is_admin=body.admin
     )
@@ -24,6 +26,7 @@ def create_token(body: TokenIn, session: SessionDep, actor: CurrentActor) -> Tok
 
 @router.get("/tokens", summary="List tokens (yours; all for admins)")
 def list_tokens(session: SessionDep, actor: CurrentActor, page: PageDep) -> ListOut[TokenOut]:
+    """Your tokens (admins: all), without their secrets."""
     stmt = select(ApiToken)
     if not actor.is_admin:
         stmt = stmt.where(ApiToken.user_id == actor.user_id)
@@ -35,4 +38,5 @@ def list_tokens(session: SessionDep, actor: CurrentActor, page: PageDep) -> List
 
 @router.delete("/tokens/{token_id}", summary="Revoke a token")
 def revoke_token(token_id: str, session: SessionDep, actor: CurrentActor, now: NowDep) -> TokenOut:
+    """The token's owner or an admin; it stops working at once."""
     return TokenOut.model_validate(people.revoke_token(session, actor, token_id, now))

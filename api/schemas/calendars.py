@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from api.schemas.people import Strict
-from api.types import Name, TimeZoneName
+from api.types import IcsText, Name, TimeZoneName
+from calendars.ics_import import MAX_IMPORT_BYTES
 from calendars.models import CalendarImport
 
 DEFAULT_REFRESH_MINUTES = 60
@@ -22,12 +23,14 @@ class ImportIn(Strict):
         max_length=2048,
         description="an http(s) or webcal URL to follow (refreshed every `refresh_minutes`)",
     )
-    ics: str | None = Field(None, description="the calendar itself (an uploaded .ics file)")
+    ics: IcsText | None = Field(
+        None, max_length=MAX_IMPORT_BYTES, description="the calendar itself (an uploaded .ics file)"
+    )
     time_zone: TimeZoneName | None = Field(
         None, description="for floating times and all-day events (default: the schedule's)"
     )
-    refresh_minutes: int = Field(DEFAULT_REFRESH_MINUTES, ge=5, le=7 * 24 * 60)
-    horizon_days: int = Field(
+    refresh_minutes: StrictInt = Field(DEFAULT_REFRESH_MINUTES, ge=5, le=7 * 24 * 60)
+    horizon_days: StrictInt = Field(
         DEFAULT_HORIZON_DAYS, ge=1, le=366, description="how far ahead events become overrides"
     )
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.schemas.events import ChangeOut
 from api.schemas.people import Strict
-from api.types import Name
+from api.types import Name, NotNull
 from escalation.models import IncidentStatus, Severity, TargetType
 from people.models import Urgency
 
@@ -20,14 +20,14 @@ class TargetIO(Strict):
 
 
 class TierIO(Strict):
-    delay_seconds: int = Field(ge=1, le=7 * 86_400, description="wait before the next tier")
+    delay_seconds: StrictInt = Field(ge=1, le=7 * 86_400, description="wait before the next tier")
     targets: list[TargetIO] = Field(min_length=1, max_length=50)
 
 
 class PolicyIn(Strict):
     name: Name
     team_id: str | None = None
-    repeat: int = Field(0, ge=0, le=20, description="extra loops through the tiers")
+    repeat: StrictInt = Field(0, ge=0, le=20, description="extra loops through the tiers")
     tiers: list[TierIO] = Field(min_length=1, max_length=20)
 
 
@@ -44,25 +44,28 @@ class ServiceIn(Strict):
     name: Name
     escalation_policy_id: str
     team_id: str | None = None
-    acknowledgement_timeout_seconds: int | None = Field(None, ge=1, le=7 * 86_400)
-    auto_resolve_timeout_seconds: int | None = Field(None, ge=1, le=30 * 86_400)
+    acknowledgement_timeout_seconds: StrictInt | None = Field(None, ge=1, le=7 * 86_400)
+    auto_resolve_timeout_seconds: StrictInt | None = Field(None, ge=1, le=30 * 86_400)
 
 
 class ServicePatch(Strict):
-    name: Name | None = None
-    escalation_policy_id: str | None = None
+    name: NotNull[Name] = None
+    escalation_policy_id: NotNull[str] = None
     team_id: str | None = None
-    acknowledgement_timeout_seconds: int | None = Field(None, ge=1, le=7 * 86_400)
-    auto_resolve_timeout_seconds: int | None = Field(None, ge=1, le=30 * 86_400)
+    acknowledgement_timeout_seconds: StrictInt | None = Field(None, ge=1, le=7 * 86_400)
+    auto_resolve_timeout_seconds: StrictInt | None = Field(None, ge=1, le=30 * 86_400)
 
 
 class ServiceOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
     id: str
     name: str
     team_id: str | None
     escalation_policy_id: str
-    integration_key: str
+    integration_key: str | None = Field(
+        description="the key events are sent with (a secret): shown to admins and the owning "
+        "team's managers; null for others"
+    )
+    has_integration_key: bool = Field(description="true: the service has a key (shown or not)")
     acknowledgement_timeout_seconds: int | None
     auto_resolve_timeout_seconds: int | None
     created_at: datetime

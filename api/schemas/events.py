@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from api.schemas.people import Strict
-from api.types import LocalTime, Name, TimeZoneName
+from api.types import Instant, LocalTime, Name, NotNull, TimeZoneName
 from escalation.models import Severity
+from paging.maintenance import MAX_WINDOW_DAYS
 from people.models import Urgency
 
 # --- events (the PagerDuty Events API's answers) --------------------------------------------
@@ -71,14 +72,18 @@ class AlertmanagerAccepted(BaseModel):
 
 class HeartbeatIn(Strict):
     name: Name
-    interval_seconds: int = Field(ge=1, le=31 * 86_400, description="expected time between pings")
-    grace_seconds: int = Field(0, ge=0, le=7 * 86_400, description="extra slack before a miss")
+    interval_seconds: StrictInt = Field(
+        ge=1, le=31 * 86_400, description="expected time between pings"
+    )
+    grace_seconds: StrictInt = Field(
+        0, ge=0, le=7 * 86_400, description="extra slack before a miss"
+    )
 
 
 class HeartbeatPatch(Strict):
-    name: Name | None = None
-    interval_seconds: int | None = Field(None, ge=1, le=31 * 86_400)
-    grace_seconds: int | None = Field(None, ge=0, le=7 * 86_400)
+    name: NotNull[Name] = None
+    interval_seconds: NotNull[StrictInt] = Field(None, ge=1, le=31 * 86_400)
+    grace_seconds: NotNull[StrictInt] = Field(None, ge=0, le=7 * 86_400)
 
 
 class HeartbeatOut(BaseModel):
@@ -90,7 +95,10 @@ class HeartbeatOut(BaseModel):
     state: Literal["inactive", "up", "missed"] = Field(
         description="inactive until the first ping; missed while its incident is open"
     )
-    ping_url: str = Field(description="POST here to ping (no bearer token; keep it secret)")
+    ping_url: str | None = Field(
+        description="POST here to ping (no bearer token: a secret): shown to admins and the "
+        "owning team's managers; null for others"
+    )
     last_ping_at: datetime | None
     next_due_at: datetime | None
     created_at: datetime
@@ -106,16 +114,20 @@ class PingOut(BaseModel):
 
 
 class MaintenanceIn(Strict):
-    start: AwareDatetime | None = Field(None, description="default: now")
-    end: AwareDatetime | None = Field(None, description="null: until it is ended")
-    page_on_end: bool = Field(
+    start: Instant | None = Field(None, description="default: now")
+    end: Instant | None = Field(
+        None,
+        description="default: the longest a window may last "
+        f"({MAX_WINDOW_DAYS} days) after its start; end it early with `/end`",
+    )
+    page_on_end: StrictBool = Field(
         False, description="when the window ends, page for incidents still open from inside it"
     )
     description: str | None = Field(None, max_length=500)
 
 
 class MaintenanceEnd(Strict):
-    page_on_end: bool | None = Field(None, description="override the window's setting")
+    page_on_end: StrictBool | None = Field(None, description="override the window's setting")
 
 
 class MaintenanceOut(BaseModel):

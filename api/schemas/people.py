@@ -3,18 +3,55 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from functools import cache
+from typing import Annotated, Any, Generic, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+)
 
-from api.types import LocalTime, Name, TimeZoneName
+from api.types import LocalTime, Name, NotNull, RawText, TimeZoneName
+from people import validation
 from people.models import ContactType, TeamRole, Urgency, UserRole
 
 T = TypeVar("T")
 
 
 class Strict(BaseModel):
+    """Every request body: unknown fields are 422, and so is a control character (other than
+    tab and newline) in any string of any field, dict keys and nested values included."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _plain_text(cls, value: Any, info: ValidationInfo) -> Any:
+        if _raw_text(cls, info.field_name or ""):
+            return value  # checked by its own type
+        return validation.plain_text(value)
+
+
+@cache
+def _raw_text(model: type[BaseModel], name: str) -> bool:
+    field = model.model_fields.get(name)
+    if field is None:
+        return False
+    return any(isinstance(m, RawText) for m in field.metadata) or _marked(field.annotation)
+
+
+def _marked(annotation: Any) -> bool:
+    """True if ``annotation`` (or a member of a union in it) is ``Annotated[..., RawText()]``."""
+    if get_origin(annotation) is Annotated:
+        inner, *metadata = get_args(annotation)
+        return any(isinstance(m, RawText) for m in metadata) or _marked(inner)
+    return any(_marked(arg) for arg in get_args(annotation))
 
 
 class ListOut(BaseModel, Generic[T]):
@@ -30,10 +67,10 @@ class UserIn(Strict):
 
 
 class UserPatch(Strict):
-    name: Name | None = None
-    email: EmailStr | None = None
-    time_zone: TimeZoneName | None = None
-    role: UserRole | None = None
+    name: NotNull[Name] = None
+    email: NotNull[EmailStr] = None
+    time_zone: NotNull[TimeZoneName] = None
+    role: NotNull[UserRole] = None
     quiet_start: LocalTime | None = Field(None, description="start of quiet hours (local)")
     quiet_end: LocalTime | None = None
 
@@ -46,8 +83,11 @@ class UserOut(BaseModel):
     role: UserRole
     quiet_start: str | None
     quiet_end: str | None
-    ical_url: str
-    webcal_url: str
+    ical_url: str | None = Field(
+        description="the user's calendar feed (a secret): shown to that user and admins; "
+        "null for others"
+    )
+    webcal_url: str | None = Field(description="`ical_url` as webcal://; null like it")
     created_at: datetime
     active: bool = Field(True, description="false once deactivated (DELETE /users/{id})")
     deactivated_at: datetime | None = None
@@ -85,7 +125,7 @@ class MemberOut(BaseModel):
 class TokenIn(Strict):
     name: Name
     user_id: str | None = None
-    admin: bool = False
+    admin: StrictBool = False
 
 
 class TokenOut(BaseModel):
@@ -136,7 +176,7 @@ class VerifyIn(Strict):
 
 class RuleIn(Strict):
     contact_method_id: str
-    delay_seconds: int = Field(ge=0, le=86_400)
+    delay_seconds: StrictInt = Field(ge=0, le=86_400)
     urgency: Urgency = Urgency.high
     repeat_every_seconds: int | None = Field(
         None,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt
 
 from api.schemas.people import Strict, UserRef
-from api.types import LocalTime, Name, TimeZoneName
+from api.types import Instant, LocalTime, Name, NotNull, TimeZoneName
+from schedules.overrides import MAX_OVERRIDE_DAYS
 
 _DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -27,10 +28,10 @@ ShiftUnit = Literal["hours", "days", "weeks"]
 
 
 class RotationIO(Strict):
-    handoff: AwareDatetime = Field(
+    handoff: Instant = Field(
         description="a handoff instant; the others follow on the schedule's wall clock"
     )
-    shift_length: int = Field(ge=1, le=1000, description="shift length in `shift_unit`s")
+    shift_length: StrictInt = Field(ge=1, le=1000, description="shift length in `shift_unit`s")
     shift_unit: ShiftUnit
 
 
@@ -45,8 +46,8 @@ class RestrictionIO(Strict):
 class LayerIn(Strict):
     id: str | None = Field(None, description="an existing layer (edits); leave out for a new one")
     name: Name
-    start: AwareDatetime
-    end: AwareDatetime | None = None
+    start: Instant
+    end: Instant | None = None
     users: list[str] = Field(min_length=1, max_length=500, description="user ids in turn order")
     rotation: RotationIO
     restrictions: list[RestrictionIO] = Field(default_factory=list, max_length=50)
@@ -72,10 +73,10 @@ class ScheduleIn(Strict):
 
 
 class _EditOptions(Strict):
-    effective_from: AwareDatetime | None = Field(
+    effective_from: Instant | None = Field(
         None, description="when the change takes effect (default now; never in the past)"
     )
-    keep_current: bool = Field(
+    keep_current: StrictBool = Field(
         True, description="whoever is on call keeps their shift when users or rotation change"
     )
 
@@ -85,23 +86,23 @@ class ScheduleReplace(ScheduleIn, _EditOptions):
 
 
 class SchedulePatch(_EditOptions):
-    name: Name | None = None
-    time_zone: TimeZoneName | None = None
+    name: NotNull[Name] = None
+    time_zone: NotNull[TimeZoneName] = None
     team_id: str | None = None
     layers: list[LayerIn] | None = Field(None, max_length=50)
 
 
 class LayerCreate(LayerIn):
-    effective_from: AwareDatetime | None = None
+    effective_from: Instant | None = None
 
 
 class LayerPatch(_EditOptions):
-    name: Name | None = None
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = Field(None, description="null: the layer never ends")
-    users: list[str] | None = Field(None, min_length=1, max_length=500)
-    rotation: RotationIO | None = None
-    restrictions: list[RestrictionIO] | None = Field(None, max_length=50)
+    name: NotNull[Name] = None
+    start: NotNull[Instant] = None
+    end: Instant | None = Field(None, description="null: the layer never ends")
+    users: NotNull[list[str]] = Field(None, min_length=1, max_length=500)
+    rotation: NotNull[RotationIO] = None
+    restrictions: NotNull[list[RestrictionIO]] = Field(None, max_length=50)
 
 
 class ScheduleOut(BaseModel):
@@ -164,8 +165,8 @@ class OnCallOut(BaseModel):
 
 class OverrideIn(Strict):
     user_id: str
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant = Field(description=f"at most {MAX_OVERRIDE_DAYS} days after `start`")
 
 
 class OverrideOut(BaseModel):

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from calendars.refresh import refresh_due
+from calendars.refresh import calendar_fetcher, refresh_due
 from paging.engine import Engine
 from store.db import Database
 from store.settings import Settings
@@ -63,7 +63,14 @@ def clock() -> Clock:
 
 @pytest.fixture
 def api(settings: Settings, database: Database, clock: Clock) -> Iterator[TestClient]:
-    yield from feed_client(settings, database, clock)
+    # The calendar server of these tests is on loopback: allowed explicitly (test_ssrf.py
+    # checks that it is refused by default).
+    private_ok = settings.model_copy(update={"allow_private_urls": True})
+    yield from feed_client(private_ok, database, clock)
+
+
+#: The engine's fetcher with ``WATCHBILL_ALLOW_PRIVATE_URLS=true`` (the server is on loopback).
+FETCH = calendar_fetcher(allow_private=True)
 
 
 @pytest.fixture
@@ -207,10 +214,10 @@ def test_followed_url_is_refreshed_and_reconciled(
     assert made.status_code == 201, made.text
     assert made.json()["status"] == "pending" and made.json()["report"] == {}
     link = f"{base}/{made.json()['id']}"
-    assert refresh_due(database, clock.now) == 1
+    assert refresh_due(database, clock.now, fetch=FETCH) == 1
     first = api.get(link, headers=admin_headers()).json()
     assert first["status"] == "ok" and first["report"]["overrides_created"] == 5
-    assert refresh_due(database, clock.now) == 0  # not due again before the interval
+    assert refresh_due(database, clock.now, fetch=FETCH) == 0  # not due again before the interval
     # The team moves Cy's evening to Wednesday and drops the last two Saturdays.
     served.body = CAL.format(
         vevent("sat@team", "20260307T100000Z", "20260307T180000Z", "Weekend cover",
@@ -218,7 +225,7 @@ def test_followed_url_is_refreshed_and_reconciled(
         + vevent("tue@team", "20260311T190000Z", "20260311T230000Z", "Cy")
     ).encode()  # fmt: skip
     clock.now = START + timedelta(minutes=61)
-    assert refresh_due(database, clock.now) == 1
+    assert refresh_due(database, clock.now, fetch=FETCH) == 1
     second = api.get(link, headers=admin_headers()).json()["report"]
     assert second["overrides_created"] == 1 and second["overrides_cancelled"] == 3
     assert second["unmatched"] == []
@@ -237,7 +244,7 @@ def test_followed_url_is_refreshed_and_reconciled(
     assert _who(api, sid, "2026-03-14T12:00:00Z") == [people["Bob"]]
     served.status = 200
     assert api.post(f"{link}/refresh", headers=admin_headers()).status_code == 202
-    assert refresh_due(database, clock.now) == 1
+    assert refresh_due(database, clock.now, fetch=FETCH) == 1
     assert api.get(link, headers=admin_headers()).json()["status"] == "ok"
 
 
@@ -287,7 +294,7 @@ def test_uploads_are_refreshed_and_hand_cancelled_overrides_stay_cancelled(
                            headers=admin_headers())  # fmt: skip
     assert cancelled.status_code == 204
     clock.now = START + timedelta(days=1)  # the upload is re-read once a day
-    assert refresh_due(database, clock.now) == 1
+    assert refresh_due(database, clock.now, fetch=FETCH) == 1
     report = api.get(f"/api/v1/schedules/{sid}/imports/{made['id']}",
                      headers=admin_headers()).json()["report"]  # fmt: skip
     assert report["events"] == 2 and report["overrides_created"] == 0  # 03-09, 03-16

@@ -15,7 +15,7 @@ import uvicorn
 
 from api.app import create_app
 from calendars import webcal
-from calendars.refresh import refresh_due
+from calendars.refresh import calendar_fetcher, refresh_due
 from store.db import Database
 from store.settings import Settings
 from tests.calendars_feed.support import Clock, daily_layer
@@ -55,6 +55,9 @@ def test_only_a_server_without_tls_is_tried_over_http() -> None:
     assert not webcal.speaks_no_tls(httpx.ConnectError("name or service not known"))
 
 
+LOOPBACK = calendar_fetcher(allow_private=True)
+
+
 class Live:
     """Watchbill on a plain-http loopback port, its public URL set to it."""
 
@@ -63,7 +66,8 @@ class Live:
         sock = server.config.bind_socket()
         self.port = int(sock.getsockname()[1])
         self.base = f"http://127.0.0.1:{self.port}"
-        live = settings.model_copy(update={"public_url": self.base})
+        # Everything here is on loopback, which outbound fetches refuse unless allowed.
+        live = settings.model_copy(update={"public_url": self.base, "allow_private_urls": True})
         app = create_app(live, database, clock=clock)
         self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
         self.thread = threading.Thread(
@@ -120,7 +124,7 @@ def test_watchbill_imports_its_own_webcal_url_over_plain_http(
         f"/schedules/{target['id']}/imports",
         {"name": "Primary's feed", "url": source["webcal_url"], "refresh_minutes": 60},
     )
-    assert refresh_due(database, clock.now) == 1
+    assert refresh_due(database, clock.now, fetch=LOOPBACK) == 1
     imported = live.http.get(f"/api/v1/schedules/{target['id']}/imports/{made['id']}").json()
     assert imported["status"] == "ok", imported["last_error"]
     assert imported["report"]["matched"] > 0
@@ -143,7 +147,7 @@ def test_a_tls_server_with_an_untrusted_certificate_is_not_tried_over_http(
             f"/schedules/{target['id']}/imports",
             {"name": "Feed", "url": f"webcal://localhost:{relay.port}{path}"},
         )
-        assert refresh_due(database, clock.now) == 1
+        assert refresh_due(database, clock.now, fetch=LOOPBACK) == 1
     imported = live.http.get(f"/api/v1/schedules/{target['id']}/imports/{made['id']}").json()
     assert imported["status"] == "error"
     assert "CERTIFICATE_VERIFY_FAILED" in imported["last_error"]

@@ -70,11 +70,12 @@ def test_page_on_end_pages_what_is_still_open_when_the_window_ends(desk: Desk) -
     assert desk.pages(fixed.id) == []
 
 
-def test_open_ended_window_lasts_until_ended(live_desk: Desk) -> None:
+def test_window_without_end_lasts_the_longest_or_until_ended(live_desk: Desk) -> None:
     desk = live_desk
     svc = desk.service()
     made = window(desk, svc.id)
-    assert made["end"] is None and made["active"] is True
+    length = datetime.fromisoformat(made["end"]) - datetime.fromisoformat(made["start"])
+    assert length == timedelta(days=maintenance.MAX_WINDOW_DAYS) and made["active"] is True
     desk.enqueue(trigger_body(svc.key, dedup_key="inside"))
     [incident] = desk.incidents(svc.id)
     assert stays(lambda: desk.pages(incident.id) == [], 1.0)
@@ -108,12 +109,15 @@ def test_future_windows_and_validation(desk: Desk) -> None:
     desk.api("DELETE", f"{base}/{running['id']}", 409)
 
 
-def test_responders_may_start_maintenance_observers_may_not(desk: Desk) -> None:
+def test_only_managers_may_start_maintenance(desk: Desk) -> None:
+    """A window mutes a service: the team's managers (and admins) decide, not responders."""
     team = desk.factory.team()
     svc = desk.service(team_id=team)
-    responder, observer = desk.factory.user(), desk.factory.user()
+    manager, responder, observer = desk.factory.user(), desk.factory.user(), desk.factory.user()
+    desk.factory.member(team, manager, TeamRole.manager)
     desk.factory.member(team, responder, TeamRole.responder)
     desk.factory.member(team, observer, TeamRole.observer)
     path = f"/api/v1/services/{svc.id}/maintenance-windows"
     assert desk.client.post(path, json={}, headers=observer.headers).status_code == 403
-    assert desk.client.post(path, json={}, headers=responder.headers).status_code == 201
+    assert desk.client.post(path, json={}, headers=responder.headers).status_code == 403
+    assert desk.client.post(path, json={}, headers=manager.headers).status_code == 201
