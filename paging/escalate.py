@@ -113,27 +113,37 @@ class _Rule:
     sms_opted_out: bool
 
 
-def _user_ids(session: Session, incident: Incident, tier: step.Tier, at: datetime) -> list[str]:
-    """The tier's people (schedules: whoever is on call at ``at``), once each, in target order."""
+def tier_people(session: Session, tier: step.Tier, at: datetime) -> tuple[list[str], list[str]]:
+    """The tier's people at ``at`` (a schedule: whoever is on call in it then), once each, in
+    target order; and the schedules in it with nobody on call."""
     user_ids: list[str] = []
+    empty: list[str] = []
     for target in tier.targets:
         if target.type == "user":
             user_ids.append(target.id)
             continue
         on_call = schedules.on_call_user_ids(session, target.id, at)
         if not on_call:
-            schedule = session.get(Schedule, target.id)
-            name = schedule.name if schedule else target.id
-            incident_rows.log(
-                session,
-                incident,
-                "nobody_on_call",
-                f"Nobody is on call in schedule '{name}'",
-                at,
-                schedule_id=target.id,
-            )
+            empty.append(target.id)
         user_ids.extend(on_call)
-    return list(dict.fromkeys(user_ids))
+    return list(dict.fromkeys(user_ids)), empty
+
+
+def _user_ids(session: Session, incident: Incident, tier: step.Tier, at: datetime) -> list[str]:
+    """The tier's people (see :func:`tier_people`); an empty schedule is logged."""
+    user_ids, empty = tier_people(session, tier, at)
+    for schedule_id in empty:
+        schedule = session.get(Schedule, schedule_id)
+        name = schedule.name if schedule else schedule_id
+        incident_rows.log(
+            session,
+            incident,
+            "nobody_on_call",
+            f"Nobody is on call in schedule '{name}'",
+            at,
+            schedule_id=schedule_id,
+        )
+    return user_ids
 
 
 def _for_urgency(rules: list[_Rule], urgency: Urgency) -> list[_Rule]:
@@ -161,6 +171,13 @@ def _people(
         (person, _for_urgency(rules, urgency))
         for person, rules in (found[u] for u in user_ids if u in found)
     ]
+
+
+def people_with_rules(
+    session: Session, user_ids: list[str], urgency: Urgency
+) -> list[tuple[_Person, list[_Rule]]]:
+    """The engine's own look-up of who can be reached and how (for "who would be paged")."""
+    return _people(session, user_ids, urgency)
 
 
 def notify_position(

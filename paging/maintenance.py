@@ -14,11 +14,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
-from escalation.models import Incident, IncidentStatus
+from escalation.models import Incident, IncidentStatus, Service
 from escalation.service import get_service
 from paging import wake
 from paging.integrations_models import IncidentHold, MaintenanceWindow
-from people.access import require_team_role
+from people.access import has_team_role, require_team_role
 from people.models import TeamRole
 from store import audit
 from store.audit import Actor
@@ -27,6 +27,11 @@ from store.pagination import Page, paginate
 
 #: Who may start and end maintenance of a service (besides admins).
 OPERATORS = (TeamRole.manager, TeamRole.responder)
+
+
+def may_operate(session: Session, actor: Actor, service: Service) -> bool:
+    """Whether ``actor`` may start and end the service's maintenance windows."""
+    return has_team_role(session, actor, service.team_id, OPERATORS)
 
 
 def _require_operator(session: Session, actor: Actor, service_id: str) -> None:

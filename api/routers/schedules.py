@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, NowDep, PageDep, SessionDep, SettingsDep
@@ -25,7 +24,7 @@ from api.schemas.schedules import (
     TimelineOut,
     UserShiftOut,
 )
-from escalation.models import EscalationPolicy, EscalationTarget, EscalationTier, TargetType
+from escalation import service as escalation
 from people.models import User
 from schedules import rows
 from schedules import service as schedules
@@ -132,23 +131,9 @@ def patch_schedule(
     return schedule_out(settings, _edit(schedule_id, body, session, actor, now), now)
 
 
-def _policy_using(session: Session, schedule_id: str) -> str | None:
-    name = session.scalar(
-        select(EscalationPolicy.name)
-        .join(EscalationTier, EscalationTier.policy_id == EscalationPolicy.id)
-        .join(EscalationTarget, EscalationTarget.tier_id == EscalationTier.id)
-        .where(
-            EscalationTarget.type == TargetType.schedule,
-            EscalationTarget.target_id == schedule_id,
-        )
-        .limit(1)
-    )
-    return None if name is None else f"escalation policy {name!r}"
-
-
 @router.delete("/schedules/{schedule_id}", status_code=204, summary="Delete a schedule")
 def delete_schedule(schedule_id: str, session: SessionDep, actor: CurrentActor) -> Response:
-    schedules.delete_schedule(session, actor, schedule_id, used_by=_policy_using)
+    schedules.delete_schedule(session, actor, schedule_id, used_by=escalation.policy_using_schedule)
     return Response(status_code=204)
 
 
