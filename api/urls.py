@@ -2,16 +2,6 @@
 
 from __future__ import annotations
 
-from store.settings import Settings
+from calendars.urls import schedule_feed, user_feed, webcal
 
-
-def user_feed(settings: Settings, token: str) -> str:
-    return f"{settings.public_url}/calendars/users/{token}.ics"
-
-
-def schedule_feed(settings: Settings, token: str) -> str:
-    return f"{settings.public_url}/calendars/schedules/{token}.ics"
-
-
-def webcal(url: str) -> str:
-    return "webcal://" + url.split("://", 1)[1]
+__all__ = ["schedule_feed", "user_feed", "webcal"]
