@@ -9,5 +9,6 @@ from __future__ import annotations
 from types import ModuleType
 
 from web.pages import home, login
+from web.pages.desk import DESK_PAGES
 
-PAGES: tuple[ModuleType, ...] = (login, home)
+PAGES: tuple[ModuleType, ...] = (login, home, *DESK_PAGES)

@@ -19,6 +19,7 @@ from schedules import service as schedules
 from schedules.model import Shift
 from schedules.models import Schedule
 from web.deps import SessionDep, SignedIn
+from web.desk import coverage as desk_coverage
 from web.routing import WebRoute
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -54,7 +55,8 @@ def names_of(session: Session, user_ids: Iterable[str]) -> dict[str, str]:
     ids = {i for i in user_ids if i}
     if not ids:
         return {}
-    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).tuples())
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in rows}
 
 
 def _policies(
@@ -116,4 +118,5 @@ def home(page: SignedIn, session: SessionDep) -> Response:
         more_policies=policies.next is not None,
         current=current,
         next_shift=next_shift,
+        coverage=desk_coverage.for_manager(session, me.id, page.zone, now),  # the lead's desk
     )
