@@ -108,6 +108,18 @@ class Desk:
         assert token is not None
         return Browser(client, person, token.group(1))
 
+    def may_sign_in(self, person: Person) -> bool:
+        with TestClient(self.app) as client:
+            form = client.get("/login")
+            token = CSRF.search(form.text)
+            assert token is not None
+            answer = client.post(
+                "/login",
+                data={"email": person.email, "password": PASSWORD, "csrf_token": token.group(1)},
+                follow_redirects=False,
+            )
+            return bool(answer.status_code == 303)
+
     def team(self, *members: tuple[Person, TeamRole]) -> str:
         team_id = self.factory.team()
         for person, role in members:

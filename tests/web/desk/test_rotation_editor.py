@@ -47,13 +47,13 @@ def test_a_schedule_is_made_entirely_from_the_form(desk: Desk) -> None:
     fields = _fields(_press(manager, "/schedules/new", fields, "user_up:0:2"))  # Ada before Cy
     assert [v for k, v in fields if k == "layers-0-users"] == [bob.id, ada.id, cy.id]
     fields = _fields(_press(manager, "/schedules/new", fields, "add_restriction:0"))
-    fields = replaced(
-        fields,
-        **{"layers-0-length": "1", "layers-0-unit": "days", "layers-0-handoff_time": "08:00",
-           "layers-0-start_date": "2025-12-08", "layers-0-start_time": "08:00",
-           "layers-0-r-0-days": ["mon", "tue", "wed", "thu", "fri"], "layers-0-r-0-start": "08:00",
-           "layers-0-r-0-end": "20:00"},
-    )  # fmt: skip
+    typed: dict[str, str | list[str]] = {
+        "layers-0-length": "1", "layers-0-unit": "days", "layers-0-handoff_time": "08:00",
+        "layers-0-start_date": "2025-12-08", "layers-0-start_time": "08:00",
+        "layers-0-r-0-days": ["mon", "tue", "wed", "thu", "fri"], "layers-0-r-0-start": "08:00",
+        "layers-0-r-0-end": "20:00",
+    }  # fmt: skip
+    fields = replaced(fields, **typed)
     preview = _press(manager, "/schedules/new", fields, "preview")
     assert "Create schedule" in preview and CHANGE_ROW.search(preview)
     location = _press(manager, "/schedules/new", _fields(preview), "save")
