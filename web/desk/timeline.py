@@ -86,6 +86,8 @@ class Bar:
     kind: str  # shift | override | gap
     colour: int
     changed: bool = False
+    words: str = ""  # who, from, to and source in words (titles, the tap pop-up, lists)
+    when: str = ""  # from and to in words
 
     @property
     def css(self) -> str:
@@ -135,6 +137,7 @@ class Painter:
         colours: dict[str, int],
     ) -> None:
         self.since, self.until, self.zone = since, until, zone
+        self.tz = ZoneInfo(zone)
         self.seconds = (until - since).total_seconds() or 1.0
         self.names, self.layer_names, self.colours = names, layer_names, colours
 
@@ -160,39 +163,32 @@ class Painter:
         x = self.x(piece.start)
         width = round(self.x(piece.end) - x, 3)
         if isinstance(piece, Gap):
-            return Bar(key, x, width, piece.start, piece.end, None, "Nobody", "Nobody on call",
-                       "gap", 0, bool(changes) and _touches(piece, changes))  # fmt: skip
-        kind = "override" if piece.override_id is not None else "shift"
-        return Bar(
-            key,
-            x,
-            width,
-            piece.start,
-            piece.end,
-            piece.user_id,
-            self.name(piece.user_id),
-            self.source(piece),
-            kind,
-            self.colours.get(piece.user_id, 0),
-            bool(changes) and changed(piece, changes),
-        )
+            label, source, kind, user_id, colour = "Nobody", "Nobody on call", "gap", None, 0
+            moved = bool(changes) and _touches(piece, changes)
+        else:
+            label, source = self.name(piece.user_id), self.source(piece)
+            kind = "override" if piece.override_id is not None else "shift"
+            user_id, colour = piece.user_id, self.colours.get(piece.user_id, 0)
+            moved = bool(changes) and changed(piece, changes)
+        when = self.span(piece.start, piece.end)
+        words = f"{label}, {when}"
+        if kind != "gap" and source:
+            words += f", {source}"
+        if moved:
+            words += " (changes)"
+        return Bar(key, x, width, piece.start, piece.end, user_id, label, source, kind, colour,
+                   moved, words, when)  # fmt: skip
 
     def span(self, start: datetime, end: datetime) -> str:
         """``Mon 8 Dec 09:00–17:00 CET`` (one day) or ``Mon 8 Dec 09:00 – Tue 9 Dec 09:00 CET``."""
-        tz = ZoneInfo(self.zone)
-        a, b = start.astimezone(tz), end.astimezone(tz)
+        a, b = start.astimezone(self.tz), end.astimezone(self.tz)
         if a.date() == b.date():
             return f"{a:%a %-d %b %H:%M}–{b:%H:%M %Z}"
         return f"{a:%a %-d %b %H:%M} – {b:%a %-d %b %H:%M %Z}"
 
     def details(self, bar: Bar) -> str:
         """Who, from, to and source, in words (hover titles and the tap pop-up)."""
-        text = f"{bar.label}, {self.span(bar.start, bar.end)}"
-        if bar.source and bar.kind != "gap":
-            text += f", {bar.source}"
-        if bar.changed:
-            text += " (changes)"
-        return text
+        return bar.words
 
 
 def _touches(gap: Gap, changes: Sequence[ShiftChange]) -> bool:

@@ -27,6 +27,7 @@ from schedules.models import Schedule
 from store.errors import Conflict, Forbidden, Invalid
 from web.deps import Fields, Form, Page, SessionDep, SignedIn
 from web.desk import rotation_form as rf
+from web.desk import svg
 from web.desk import timeline as tl
 from web.desk.forms import Problems, button, name, refused
 from web.pages.desk.schedules import team_choices
@@ -128,7 +129,13 @@ def _drawing(result: previews.EditPreview, zone: str, names: dict[str, str]) -> 
         result.at,
         "Takes effect",
     )
-    return {"drawing": drawing, "painter": painter, "after_bars": after}
+    caption = "Final schedule before and after the change"
+    return {
+        "drawing": svg.draw(drawing, caption, "preview-timeline", result.since.isoformat(),
+                            result.until.isoformat()),
+        "painter": painter,
+        "after_bars": after,
+    }  # fmt: skip
 
 
 def _render(

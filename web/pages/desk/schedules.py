@@ -20,6 +20,7 @@ from schedules.coverage import gaps_ahead
 from schedules.model import LayerVersion, Timeline
 from schedules.models import Schedule, ScheduleOverride
 from web.deps import Page, SessionDep, SignedIn
+from web.desk import svg
 from web.desk import timeline as tl
 from web.desk.forms import DAY_NAMES
 from web.routing import WebRoute
@@ -163,11 +164,25 @@ def schedule_page(
         tl.colours_for(sorted(people_ids, key=lambda u: names.get(u, u))),
     )
     row_specs = _rows(result, painter, layer_names)
-    drawing = tl.drawing(row_specs, tl.ticks(window.view, window.since, window.until, zone,
-                                             painter), painter, now)  # fmt: skip
+    marks = tl.ticks(window.view, window.since, window.until, zone, painter)
+    drawing = svg.draw(
+        tl.drawing(row_specs, marks, painter, now),
+        f"Timeline of {schedule.name}, {window.title}",
+        "timeline",
+        window.since.isoformat(),
+        window.until.isoformat(),
+    )
     may_edit = schedules.can_edit(session, actor, schedule)
     assert page.user is not None
     may_take = overrides.may_override(session, actor, schedule, page.user.id)
+    decided: dict[str, bool] = {}
+
+    def allowed(user_id: str) -> bool:
+        """May the viewer cancel overrides of ``user_id`` (asked once per person)."""
+        if user_id not in decided:
+            decided[user_id] = overrides.may_override(session, actor, schedule, user_id)
+        return decided[user_id]
+
     feed = urls.schedule_feed(page.settings, schedule.ical_token)
     team = directory.team_names(session, [schedule.team_id]).get(schedule.team_id or "")
     return page.render(
@@ -187,15 +202,33 @@ def schedule_page(
         gaps=gaps_ahead(session, schedule_id, now),
         may_edit=may_edit,
         may_take=may_take,
-        may_cancel={
-            o.id for o in running if overrides.may_override(session, actor, schedule, o.user_id)
-        },
+        may_cancel={o.id for o in running if allowed(o.user_id)},
+        cover=_cover_links(schedule.id, row_specs[0][2], now, may_take or may_edit, may_edit),
         people=_pickable(session, page, schedule, may_edit),
         feed=feed,
         webcal=urls.webcal(feed),
         now=now,
         today=now.astimezone(ZoneInfo(zone)).date(),
     )
+
+
+def _cover_links(
+    schedule_id: str, bars: tuple[tl.Bar, ...], now: datetime, may_cover: bool, may_edit: bool
+) -> dict[str, str]:
+    """The "Cover…" link of each shift still to come (gaps too, for editors)."""
+    if not may_cover:
+        return {}
+    base = f"/schedules/{schedule_id}/cover?user="
+    return {
+        bar.key: f"{base}{bar.user_id or ''}&start={_q(bar.start)}&end={_q(bar.end)}"
+        for bar in bars
+        if bar.end > now and (bar.user_id or may_edit)
+    }
+
+
+def _q(at: datetime) -> str:
+    """An instant in a query string (RFC 3339: only ``+`` and ``:`` need escaping)."""
+    return at.isoformat().replace("+", "%2B").replace(":", "%3A")
 
 
 def _overrides(session: Session, schedule_id: str, now: datetime) -> list[ScheduleOverride]:
