@@ -106,10 +106,22 @@ def organisation(served: Served) -> dict[str, str]:
 
 def pages(ids: dict[str, str]) -> list[tuple[str, str]]:
     return [
-        ("schedule-week", f"/schedules/{ids['schedule']}"),
-        ("schedule-month", f"/schedules/{ids['schedule']}?view=month"),
+        ("home-coverage", "/"),
         ("schedules", "/schedules"),
+        ("schedule-week", f"/schedules/{ids['schedule']}"),
+        ("schedule-month", f"/schedules/{ids['schedule']}?view=month&tz=mine"),
+        ("schedule-day", f"/schedules/{ids['schedule']}?view=day"),
         ("rotation-editor", f"/schedules/{ids['schedule']}/edit"),
+        ("new-schedule", "/schedules/new"),
+        ("policies", "/policies"),
+        ("policy", f"/policies/{ids['policy']}"),
+        ("policy-editor", f"/policies/{ids['policy']}/edit"),
+        ("services", "/services"),
+        ("service", f"/services/{ids['service']}"),
+        ("teams", "/teams"),
+        ("team", f"/teams/{ids['team']}"),
+        ("people", "/people"),
+        ("audit", "/audit"),
     ]
 
 
@@ -121,12 +133,12 @@ def snap(page: Page, path: Path) -> None:
     size = page.viewport_size or {"width": 1280, "height": 800}
     height = min(TALLEST, int(page.evaluate("document.documentElement.scrollHeight")))
     clip = {"x": 0, "y": 0, "width": size["width"], "height": height}
-    page.screenshot(path=str(path), full_page=True, clip=clip)  # type: ignore[arg-type]
+    page.screenshot(path=str(path), full_page=True, clip=clip, type="jpeg", quality=65)  # type: ignore[arg-type]
 
 
 def shoot(page: Page, served: Served, name: str, path: str, viewport: str, out: Path) -> None:
     page.goto(served.url(path))
-    snap(page, out / f"{name}-{viewport}.png")
+    snap(page, out / f"{name}-{viewport}.jpg")
 
 
 def preview(page: Page, served: Served, ids: dict[str, str], viewport: str, out: Path) -> None:
@@ -139,10 +151,18 @@ def preview(page: Page, served: Served, ids: dict[str, str], viewport: str, out:
     size = page.viewport_size or {"width": 1280, "height": 800}
     clip = {"x": 0, "y": top["y"], "width": size["width"], "height": min(top["height"], TALLEST)}
     page.screenshot(
-        path=str(out / f"rotation-preview-{viewport}.png"),
+        path=str(out / f"rotation-preview-{viewport}.jpg"),
         full_page=True,
         clip=clip,  # type: ignore[arg-type]
+        type="jpeg",
+        quality=65,
     )
+
+
+def cover(page: Page, served: Served, ids: dict[str, str], viewport: str, out: Path) -> None:
+    page.goto(served.url(f"/schedules/{ids['schedule']}"))
+    page.locator("ol.shift-list a", has_text="Cover…").last.click()
+    snap(page, out / f"cover-shift-{viewport}.jpg")
 
 
 def main() -> None:
@@ -156,7 +176,7 @@ def main() -> None:
         ids = organisation(served)
         browser = playwright.chromium.launch(**launch_options())
         for viewport, options in VIEWPORTS.items():
-            context = browser.new_context(**options)
+            context = browser.new_context(**{**options, "device_scale_factor": 1})
             page = context.new_page()
             page.goto(served.url("/login"))
             page.get_by_label("Email").fill(ids["email"])
@@ -166,6 +186,7 @@ def main() -> None:
             for name, path in pages(ids):
                 shoot(page, served, name, path, viewport, out)
             preview(page, served, ids, viewport, out)
+            cover(page, served, ids, viewport, out)
             context.close()
         browser.close()
     print(f"screenshots in {out} ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")

@@ -62,19 +62,50 @@ def _short(value: Any) -> str:
     return text if len(text) <= LONGEST else text[: LONGEST - 1] + "…"
 
 
-def _label(entry: AuditEntry) -> str:
-    for data in (entry.after, entry.before):
-        if isinstance(data, dict):
-            for key in ("name", "email", "address", "title"):
-                if data.get(key):
-                    return str(data[key])
+#: Snapshot fields naming another thing, whose name reads better than its id.
+REFERENCES = ("user_id", "team_id", "service_id", "schedule_id")
+
+
+def referenced(entries: list[AuditEntry]) -> set[str]:
+    """The ids entries refer to (to look their names up at once)."""
+    found: set[str] = set()
+    for entry in entries:
+        for data in (entry.after, entry.before):
+            if isinstance(data, dict):
+                found.update(str(data[k]) for k in REFERENCES if data.get(k))
+    return found
+
+
+def _label(entry: AuditEntry, names: dict[str, str]) -> str:
+    data = entry.after if isinstance(entry.after, dict) else entry.before
+    if not isinstance(data, dict):
+        return entry.entity_id
+
+    def name(key: str) -> str:
+        value = data.get(key)
+        return names.get(str(value), str(value)) if value else "?"
+
+    kind = entry.entity_type
+    if kind == "team_memberships":
+        return f"{name('user_id')} in {name('team_id')} ({data.get('role', '?')})"
+    if kind == "schedule_overrides":
+        return f"for {name('user_id')} in {name('schedule_id')}"
+    if kind in ("maintenance_windows", "service_support_hours"):
+        return f"of {name('service_id')}"
+    if kind == "heartbeats":
+        return f"{data.get('name', '?')} of {name('service_id')}"
+    if kind == "notification_rules":
+        return f"of {name('user_id')}"
+    for key in ("name", "email", "address", "title"):
+        if data.get(key):
+            return str(data[key])
     return entry.entity_id
 
 
-def readable(entry: AuditEntry) -> Readable:
+def readable(entry: AuditEntry, names: dict[str, str] | None = None) -> Readable:
     kind = ENTITIES.get(entry.entity_type, entry.entity_type.replace("_", " "))
     action = ACTIONS.get(entry.action, entry.action.replace("_", " "))
-    sentence = f"{entry.actor} {action} {kind} {_label(entry)}"
+    sentence = f"{entry.actor} {action} {kind} {_label(entry, names or {})}"
     before, after = entry.before or {}, entry.after or {}
     changes = []
     if before and after:

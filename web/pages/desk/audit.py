@@ -9,12 +9,15 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from escalation.models import Service
+from people import directory
 from people.access import require_admin
+from schedules.models import Schedule
 from schedules.wallclock import to_instant
 from store.audit import AuditEntry
 from store.pagination import paginate
 from web.deps import SessionDep, SignedIn
-from web.desk.audit_text import ENTITIES, readable
+from web.desk.audit_text import ENTITIES, readable, referenced
 from web.desk.forms import Problems, parse_date
 from web.routing import WebRoute
 
@@ -51,9 +54,18 @@ def audit_log(
         newest_first=True,
     )  # fmt: skip
     kinds = sorted(set(session.scalars(select(AuditEntry.entity_type).distinct())))
+    ids = referenced(found.items)
+    names = {**directory.names(session, ids), **directory.team_names(session, ids)}
+    for model in (Schedule, Service):
+        names.update(
+            {
+                i: n
+                for i, n in session.execute(select(model.id, model.name).where(model.id.in_(ids)))
+            }
+        )
     return page.render(
         "audit/log.html",
-        entries=[readable(e) for e in found.items],
+        entries=[readable(e, names) for e in found.items],
         next_cursor=found.next,
         kinds=[(k, ENTITIES.get(k, k.replace("_", " "))) for k in kinds],
         filters={"kind": kind, "actor": actor, "entity": entity, "since": since},

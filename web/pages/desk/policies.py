@@ -175,6 +175,8 @@ def edit_policy_post(policy_id: str, page: SignedIn, form: Form, session: Sessio
 def delete_policy(policy_id: str, page: SignedIn, form: Form, session: SessionDep) -> Response:
     policy = escalation.get_policy(session, policy_id)
     name = policy.name
+    if form.text("confirm") != "yes":
+        return page.redirect(f"/policies/{policy_id}", "Not deleted: tick the box to confirm.")
     problem = refused(session, lambda: escalation.delete_policy(session, page.actor, policy_id))
     if problem is not None:
         return page.redirect(f"/policies/{policy_id}", f"Not deleted: {problem}.")
