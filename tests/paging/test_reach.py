@@ -51,8 +51,12 @@ def test_paged_now_is_what_the_engine_pages_tier_by_tier(
         policy = escalation.create_policy(
             session, SYSTEM, name="P", team_id=None, repeat=0,
             tiers=[
-                escalation.TierInput(60, [(TargetType.schedule, weekdays), (TargetType.user, ada.id)]),
-                escalation.TierInput(60, [(TargetType.schedule, weekends), (TargetType.user, cy.id)]),
+                escalation.TierInput(
+                    60, [(TargetType.schedule, weekdays), (TargetType.user, ada.id)]
+                ),
+                escalation.TierInput(
+                    60, [(TargetType.schedule, weekends), (TargetType.user, cy.id)]
+                ),
                 escalation.TierInput(60, [(TargetType.user, dee.id)]),
             ],
         )  # fmt: skip
