@@ -141,7 +141,7 @@ def test_an_edit_previews_exactly_what_saving_changes_and_keeps_the_past(
     )
     page.get_by_label("Preview").select_option("2")
     page.get_by_role("button", name="Preview", exact=True).click()
-    rows = page.locator("table.changes tbody tr").evaluate_all(
+    rows = page.locator("ol.changes li").evaluate_all(
         "rows => rows.map(r => [r.dataset.start, r.dataset.end, r.dataset.before, r.dataset.after])"
     )
     changes = [(datetime.fromisoformat(a), datetime.fromisoformat(b), c or None, d or None)

@@ -251,11 +251,8 @@ def drawing(
     marker_label: str = "",
 ) -> Drawing:
     placed, height = rows_layout(rows)
-    return Drawing(
-        placed,
-        tuple(tick_marks),
-        height,
-        painter.inside(now),
-        painter.inside(marker) if marker is not None else None,
-        marker_label,
-    )
+    now_x = painter.inside(now)
+    marker_x = painter.inside(marker) if marker is not None else None
+    if marker_x is not None and now_x is not None and abs(marker_x - now_x) < 0.5:
+        now_x = None  # an edit taking effect now: one line, labelled by the marker
+    return Drawing(placed, tuple(tick_marks), height, now_x, marker_x, marker_label)

@@ -15,7 +15,7 @@ from schedules.models import LayerVersionRow, Schedule
 from tests.web.desk.conftest import Browser, Desk, form_fields, replaced, weekly
 
 CHANGE_ROW = re.compile(
-    r'<tr data-start="([^"]+)" data-end="([^"]+)" data-before="([^"]*)" data-after="([^"]*)">'
+    r'<li data-start="([^"]+)" data-end="([^"]+)" data-before="([^"]*)" data-after="([^"]*)">'
 )
 
 

@@ -133,8 +133,7 @@ def _drawing(result: previews.EditPreview, zone: str, names: dict[str, str]) -> 
     return {
         "drawing": svg.draw(drawing, caption, "preview-timeline", result.since.isoformat(),
                             result.until.isoformat()),
-        "painter": painter,
-        "after_bars": after,
+        "changes": [(c, painter.span(c.start, c.end)) for c in result.changes],
     }  # fmt: skip
 
 
