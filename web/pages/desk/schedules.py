@@ -203,7 +203,7 @@ def schedule_page(
         may_edit=may_edit,
         may_take=may_take,
         may_cancel={o.id for o in running if allowed(o.user_id)},
-        cover=_cover_links(schedule.id, row_specs[0][2], now, may_take or may_edit, may_edit),
+        cover=_cover_links(schedule.id, row_specs[0][2], now, page.user.id, may_take, may_edit),
         people=_pickable(session, page, schedule, may_edit),
         feed=feed,
         webcal=urls.webcal(feed),
@@ -213,16 +213,20 @@ def schedule_page(
 
 
 def _cover_links(
-    schedule_id: str, bars: tuple[tl.Bar, ...], now: datetime, may_cover: bool, may_edit: bool
+    schedule_id: str,
+    bars: tuple[tl.Bar, ...],
+    now: datetime,
+    me: str,
+    may_take: bool,
+    may_edit: bool,
 ) -> dict[str, str]:
-    """The "Cover…" link of each shift still to come (gaps too, for editors)."""
-    if not may_cover:
-        return {}
+    """The "Cover…" link of each shift or gap still to come that the viewer can do something
+    about: an editor any; someone who may put themself on call any but their own."""
     base = f"/schedules/{schedule_id}/cover?user="
     return {
         bar.key: f"{base}{bar.user_id or ''}&start={_q(bar.start)}&end={_q(bar.end)}"
         for bar in bars
-        if bar.end > now and (bar.user_id or may_edit)
+        if bar.end > now and (may_edit or (may_take and bar.user_id != me))
     }
 
 
