@@ -1,4 +1,4 @@
-"""The public URLs of calendar feeds (used by the API and the web UI alike)."""
+"""Public URLs of calendar feeds (unguessable tokens; they work without a bearer token)."""
 
 from __future__ import annotations
 
@@ -14,4 +14,5 @@ def schedule_feed(settings: Settings, token: str) -> str:
 
 
 def webcal(url: str) -> str:
+    """The same feed as a ``webcal://`` link (calendar apps subscribe when it is opened)."""
     return "webcal://" + url.split("://", 1)[1]

@@ -18,7 +18,7 @@ from escalation.models import (
     TargetType,
     new_integration_key,
 )
-from people.access import require_team_manager
+from people.access import can_manage_team, require_team_manager
 from people.models import Team
 from people.service import require_active
 from schedules.models import Schedule
@@ -53,6 +53,12 @@ def _check_team(session: Session, team_id: str | None) -> None:
 
 def _require_manager(session: Session, actor: Actor, team_id: str | None, what: str) -> None:
     require_team_manager(session, actor, team_id, what)
+
+
+def can_manage(session: Session, actor: Actor, team_id: str | None) -> bool:
+    """Whether ``actor`` may edit the policies and services of ``team_id`` (and see a
+    service's integration key): admins and the team's managers."""
+    return can_manage_team(session, actor, team_id)
 
 
 def _validate_tiers(session: Session, tiers: Sequence[TierInput]) -> None:
@@ -223,6 +229,21 @@ def delete_policy(session: Session, actor: Actor, policy_id: str) -> None:
     session.delete(policy)
 
 
+def policy_using_schedule(session: Session, schedule_id: str) -> str | None:
+    """A policy that pages a schedule (``escalation policy 'Name'``), or None."""
+    name = session.scalar(
+        select(EscalationPolicy.name)
+        .join(EscalationTier, EscalationTier.policy_id == EscalationPolicy.id)
+        .join(EscalationTarget, EscalationTarget.tier_id == EscalationTier.id)
+        .where(
+            EscalationTarget.type == TargetType.schedule,
+            EscalationTarget.target_id == schedule_id,
+        )
+        .limit(1)
+    )
+    return None if name is None else f"escalation policy {name!r}"
+
+
 def policy_spec(policy: EscalationPolicy) -> step.Policy:
     """The pure form of a policy, for the step function."""
     return step.Policy(
@@ -323,3 +344,9 @@ def rotate_integration_key(session: Session, actor: Actor, service_id: str) -> S
     service.integration_key = new_integration_key()
     audit.record(session, actor, "rotate_key", service, None, after=None)
     return service
+
+
+def services_using(session: Session, policy_id: str) -> list[Service]:
+    """The services that page through ``policy_id``, by name."""
+    stmt = select(Service).where(Service.escalation_policy_id == policy_id)
+    return list(session.scalars(stmt.order_by(Service.name)))

@@ -21,6 +21,8 @@ from store.errors import Conflict
 APP = "Watchbill"
 #: Outbox kind of a password-reset mail (to the account's own address, not a contact method).
 PASSWORD_RESET = "password_reset"  # noqa: S105 -- an outbox kind, not a secret
+#: Outbox kind of an invitation mail (a link to set a first password).
+INVITE = "invite"
 
 
 def _enqueue(
@@ -89,8 +91,25 @@ def send_password_reset(session: Session, user: User, link: str, now: datetime) 
         f"link within an hour:\n\n{link}\n\nIf it was not you, ignore this mail: your "
         "password stays as it is."
     )
+    return _account_mail(session, user, PASSWORD_RESET, text, now)
+
+
+def send_invite(
+    session: Session, user: User, link: str, invited_by: str, now: datetime
+) -> Notification:
+    """Mail a new user the link to set their first password (through the outbox)."""
+    text = (
+        f"{invited_by} invited you to {APP}, the on-call service of your team. Open this link "
+        f"within 7 days to choose your password, then sign in as {user.email}:\n\n{link}\n"
+    )
+    return _account_mail(session, user, INVITE, text, now)
+
+
+def _account_mail(
+    session: Session, user: User, kind: str, text: str, now: datetime
+) -> Notification:
     row = Notification(
-        kind=PASSWORD_RESET,
+        kind=kind,
         user_id=user.id,
         contact_method_id=None,
         channel=ContactType.email.value,

@@ -15,11 +15,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
-from escalation.models import Incident, IncidentStatus
+from escalation.models import Incident, IncidentStatus, Service
 from escalation.service import get_service
 from paging import wake
 from paging.integrations_models import IncidentHold, MaintenanceWindow
-from people.access import require_team_manager
+from people.access import can_manage_team, require_team_manager
 from store import audit
 from store.audit import Actor
 from store.errors import Conflict, Invalid, NotFound
@@ -27,6 +27,12 @@ from store.pagination import Page, paginate
 
 #: The longest maintenance window: a muted service is a risk, so it ends by itself.
 MAX_WINDOW_DAYS = 31
+
+
+def may_operate(session: Session, actor: Actor, service: Service) -> bool:
+    """Whether ``actor`` may start and end the service's maintenance windows (admins and the
+    team's managers)."""
+    return can_manage_team(session, actor, service.team_id)
 
 
 def _require_operator(session: Session, actor: Actor, service_id: str) -> None:

@@ -28,6 +28,8 @@ from store.errors import Forbidden, Invalid
 MIN_LENGTH = 10
 MAX_LENGTH = 1024
 RESET_VALID_FOR = timedelta(hours=1)
+#: How long the link in an invitation (a new user's first password) works.
+INVITE_VALID_FOR = timedelta(days=7)
 _SIGNATURE_CHARS = 27  # 160 bits of HMAC-SHA256
 
 _hasher = PasswordHasher()  # argon2id with the library's (RFC 9106) defaults
@@ -82,9 +84,12 @@ def _signature(key: bytes, user: User, expires: int) -> str:
     return base64.urlsafe_b64encode(digest).decode()[:_SIGNATURE_CHARS]
 
 
-def reset_token(key: bytes, user: User, now: datetime) -> str:
-    """A token that lets whoever holds it set ``user``'s password once, within an hour."""
-    expires = int((now + RESET_VALID_FOR).timestamp())
+def reset_token(
+    key: bytes, user: User, now: datetime, valid_for: timedelta = RESET_VALID_FOR
+) -> str:
+    """A token that lets whoever holds it set ``user``'s password once, within ``valid_for``
+    (an hour for a reset; an invitation lasts longer)."""
+    expires = int((now + valid_for).timestamp())
     return f"{user.id}.{expires}.{_signature(key, user, expires)}"
 
 

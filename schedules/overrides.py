@@ -27,13 +27,17 @@ __all__ = [
     "delete_override",
     "get_override",
     "list_overrides",
+    "may_override",
+    "swap_shifts",
 ]
 
 #: The longest override (a year): longer cover belongs in a layer.
 MAX_OVERRIDE_DAYS = 366
 
 
-def _may_write(session: Session, actor: Actor, schedule: Schedule, user_id: str) -> bool:
+def may_override(session: Session, actor: Actor, schedule: Schedule, user_id: str) -> bool:
+    """Whether ``actor`` may put ``user_id`` on call in ``schedule`` (or cancel such an
+    override): admins and the team's managers for anyone, a team responder for themself."""
     if can_edit(session, actor, schedule):
         return True
     return actor.user_id == user_id and can_respond(session, actor, schedule.team_id)
@@ -42,7 +46,7 @@ def _may_write(session: Session, actor: Actor, schedule: Schedule, user_id: str)
 def _require_writer(
     session: Session, actor: Actor, schedule: Schedule, user_id: str, what: str
 ) -> None:
-    if not _may_write(session, actor, schedule, user_id):
+    if not may_override(session, actor, schedule, user_id):
         raise Forbidden(
             f"only an admin or a team manager may {what}; "
             "a team responder may only put themself on call"
@@ -163,3 +167,28 @@ def delete_override(
     session.flush()
     audit.record(session, actor, "truncate", override, before)
     return override
+
+
+def swap_shifts(
+    session: Session,
+    actor: Actor,
+    schedule_id: str,
+    first: tuple[str, datetime, datetime],
+    second: tuple[str, datetime, datetime],
+    *,
+    now: datetime,
+) -> tuple[ScheduleOverride, ScheduleOverride]:
+    """Two people trade shifts ``(user_id, start, end)``: two overrides, each checked like any
+    other (so only an admin or a team manager may, as it puts someone else on call)."""
+    (first_user, first_start, first_end), (second_user, second_start, second_end) = first, second
+    if first_user == second_user:
+        raise Invalid("second", "both shifts belong to the same person; pick two people's shifts")
+    if first_start < second_end and second_start < first_end:
+        raise Invalid("second", "the two shifts overlap; pick two separate shifts")
+    one = create_override(
+        session, actor, schedule_id, user_id=second_user, start=first_start, end=first_end, now=now
+    )
+    two = create_override(
+        session, actor, schedule_id, user_id=first_user, start=second_start, end=second_end, now=now
+    )
+    return one, two

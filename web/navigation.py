@@ -33,6 +33,13 @@ NAV: list[NavItem] = [
     NavItem("Incidents", "/incidents"),
     NavItem("Profile", "/profile"),
     NavItem("Test phone", "/test-phone", test_phone_available),
+    # The team lead's desk (web/pages/desk/).
+    NavItem("Schedules", "/schedules"),
+    NavItem("Policies", "/policies"),
+    NavItem("Services", "/services"),
+    NavItem("Teams", "/teams"),
+    NavItem("People", "/people", lambda page: page.is_admin),
+    NavItem("Audit log", "/audit", lambda page: page.is_admin),
 ]
 
 

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, NowDep, PageDep, SessionDep, SettingsDep
@@ -26,7 +25,7 @@ from api.schemas.schedules import (
     UserShiftOut,
 )
 from api.types import Instant
-from escalation.models import EscalationPolicy, EscalationTarget, EscalationTier, TargetType
+from escalation import service as escalation
 from people import service as people
 from schedules import rows
 from schedules import service as schedules
@@ -139,20 +138,6 @@ def patch_schedule(
     return schedule_out(settings, _edit(schedule_id, body, session, actor, now), now)
 
 
-def _policy_using(session: Session, schedule_id: str) -> str | None:
-    name = session.scalar(
-        select(EscalationPolicy.name)
-        .join(EscalationTier, EscalationTier.policy_id == EscalationPolicy.id)
-        .join(EscalationTarget, EscalationTarget.tier_id == EscalationTier.id)
-        .where(
-            EscalationTarget.type == TargetType.schedule,
-            EscalationTarget.target_id == schedule_id,
-        )
-        .limit(1)
-    )
-    return None if name is None else f"escalation policy {name!r}"
-
-
 @router.delete(
     "/schedules/{schedule_id}",
     status_code=204,
@@ -161,7 +146,7 @@ def _policy_using(session: Session, schedule_id: str) -> str | None:
 )
 def delete_schedule(schedule_id: str, session: SessionDep, actor: CurrentActor) -> Response:
     """Admins and the schedule team's managers; 409 while an escalation policy targets it."""
-    schedules.delete_schedule(session, actor, schedule_id, used_by=_policy_using)
+    schedules.delete_schedule(session, actor, schedule_id, used_by=escalation.policy_using_schedule)
     return Response(status_code=204)
 
 

@@ -59,6 +59,8 @@ def compose(message: Outgoing, from_addr: str) -> EmailMessage:
         return compose_verification_email(code.group(1), from_addr, to_addr)
     if message.kind == "password_reset":
         return _plain(from_addr, to_addr, "[Watchbill] Set a new password", message.text or "")
+    if message.kind == "invite":
+        return _plain(from_addr, to_addr, "[Watchbill] You are invited", message.text or "")
     if message.text is not None or not message.incidents:
         return _plain(from_addr, to_addr, "[Watchbill] Test page", message.text or "")
     if len(message.incidents) == 1:

@@ -50,6 +50,11 @@ def free_port() -> int:
         return port
 
 
+def unique() -> int:
+    """A number no other test uses (for names people pick from lists in a shared server)."""
+    return next(_numbers)
+
+
 def new_number() -> str:
     """A phone number no other test uses (valid for ``phonenumbers``)."""
     return f"+1415555{next(_numbers) % 10000:04d}"

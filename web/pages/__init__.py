@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from web.pages import home, incidents, links, login, profile, schedules, test_phone
+from web.pages import home, incidents, links, login, profile, test_phone
+from web.pages.desk import DESK_PAGES
 
-PAGES: tuple[ModuleType, ...] = (login, home, incidents, links, profile, schedules, test_phone)
+PAGES: tuple[ModuleType, ...] = (login, home, incidents, links, profile, test_phone, *DESK_PAGES)

@@ -18,6 +18,7 @@ from people.models import User
 from schedules import service as schedules
 from schedules.model import Shift
 from web.deps import SessionDep, SignedIn
+from web.desk import coverage as desk_coverage
 from web.routing import WebRoute
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -112,4 +113,5 @@ def home(page: SignedIn, session: SessionDep) -> Response:
         more_policies=more_policies,
         current=current,
         next_shift=next_shift,
+        coverage=desk_coverage.for_manager(session, me.id, page.zone, now),  # the lead's desk
     )
