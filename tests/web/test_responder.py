@@ -9,7 +9,7 @@ import uuid
 import httpx
 from playwright.sync_api import Page, expect
 
-from people.models import ContactType, TeamRole
+from people.models import ContactType, TeamRole, UserRole
 from tests.fakes.twilio_fake import MessageRecord
 from tests.waiting import wait_until
 from tests.web.conftest import sign_in
@@ -52,12 +52,13 @@ def test_open_an_incident_from_the_list_and_acknowledge_it(page: Page, served: S
     expect(page.get_by_role("button", name="Resolve")).to_be_visible()
     assert served.status(incident_id) == "acknowledged"
     expect(page.get_by_role("list", name=re.compile("timeline"))).to_contain_text(
-        "Acknowledged by user:" + person.email + " via web"
+        "Acknowledged by Katherine Johnson via web"  # a name, not the log's user:<email> label
     )
+    expect(page.get_by_text("Acknowledged by Katherine Johnson").first).to_be_visible()
     page.get_by_label("Note").fill("Rolled back the deploy.")
     page.get_by_role("button", name="Add note").click()
     expect(page.get_by_role("list", name=re.compile("timeline"))).to_contain_text(
-        "Rolled back the deploy."
+        "Note by Katherine Johnson: Rolled back the deploy."
     )
 
 
@@ -113,3 +114,19 @@ def test_add_a_number_and_confirm_it_with_the_code_it_received(page: Page, serve
     page.get_by_role("button", name=f"Send a test page to {number}").click()
     wait_until(lambda: served.twilio and len(served.twilio.messages_to(number)) >= 2, 15)
     assert "test page" in served.twilio.messages_to(number)[-1].body
+
+
+def test_every_menu_entry_is_in_view_without_scrolling_sideways(page: Page, served: Served) -> None:
+    """An admin has the longest menu; on a phone it wraps rather than hiding off the edge."""
+    admin = served.person(name="Mary Jackson", role=UserRole.admin)
+    sign_in(page, served, admin)
+    links = page.get_by_role("navigation", name="Main").get_by_role("link")
+    width = page.evaluate("window.innerWidth")
+    assert links.count() >= 6
+    for i in range(links.count()):
+        box = links.nth(i).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (
+            links.nth(i).inner_text(),
+            box,
+        )
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
