@@ -1,8 +1,11 @@
-"""Screenshots of the team lead's pages, phone and desktop, into ``docs/screenshots/``.
+"""Screenshots of every web page, phone and desktop, into ``docs/screenshots/``.
 
-Run: ``python -m tests.web.desk_screenshots [output folder]``. Starts ``watchbill serve`` on
-a scratch SQLite database (no providers), fills a small organisation through the services,
-signs in as its team manager in Debian's Chromium and photographs each page.
+Run: ``python -m tests.web.screenshots [output folder]`` (needs Debian's Chromium at
+/usr/bin/chromium). Starts ``watchbill serve`` on a scratch SQLite database with no provider
+configured (pages go to the log channel, so the test phone is on), fills a small organisation
+through the services, lets the engine page, and photographs what a responder sees (signed in
+as one, and through the SMS link) and then the team lead's desk (signed in as its manager),
+with the same Playwright set-up as the browser tests.
 """
 
 from __future__ import annotations
@@ -13,16 +16,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+from sqlalchemy import select
 
 from escalation import service as escalation
 from escalation.models import TargetType
-from paging import heartbeats, maintenance, support_hours
+from paging import heartbeats, maintenance, notes, sms_links, support_hours
+from paging.models import Notification
 from people.models import ContactType, TeamRole, UserRole
 from schedules import overrides
 from schedules import service as schedules
 from schedules.specs import LayerSpec, RestrictionSpec
+from store.audit import Actor
 from store.base import utcnow
+from store.settings import Settings
 from tests.factories import SYSTEM
+from tests.waiting import wait_until
 from tests.web.served import PASSWORD, VIEWPORTS, Served, launch_options, new_number, serve
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -67,6 +75,11 @@ def organisation(served: Served) -> dict[str, str]:
         )  # fmt: skip
         session.flush()
         tomorrow = (now + timedelta(days=1)).replace(hour=11, minute=0, second=0, microsecond=0)
+        # Bob covers the next hours, whatever day the pictures are taken: he is paged now.
+        overrides.create_override(
+            session, SYSTEM, schedule.id, user_id=bob.id, start=now, end=now + timedelta(hours=3),
+            now=now,
+        )  # fmt: skip
         overrides.create_override(
             session, SYSTEM, schedule.id, user_id=dana.id, start=tomorrow,
             end=tomorrow + timedelta(hours=6), now=now,
@@ -88,8 +101,9 @@ def organisation(served: Served) -> dict[str, str]:
             grace_seconds=600, now=now,
         )  # fmt: skip
         maintenance.create_window(
-            session, SYSTEM, service.id, starts_at=None, ends_at=now + timedelta(minutes=45),
-            page_on_end=False, description="Database upgrade", now=now,
+            session, SYSTEM, service.id, starts_at=tomorrow + timedelta(hours=10),
+            ends_at=tomorrow + timedelta(hours=11), page_on_end=False,
+            description="Database upgrade", now=now,
         )  # fmt: skip
         support_hours.put(
             session, SYSTEM, service.id, time_zone="Europe/Berlin",
@@ -98,13 +112,28 @@ def organisation(served: Served) -> dict[str, str]:
             urgency_during=None, urgency_outside=None, now=now,
         )  # fmt: skip
         ids = {"schedule": schedule.id, "policy": policy.id, "service": service.id, "team": team}
-    for title in ("Card payments failing", "Latency above 2 s"):
-        served.trigger(ids["service"], title)
-    ids["email"] = ada.email
+    first, _ = (
+        served.trigger(ids["service"], t) for t in ("Card payments failing", "Latency above 2 s")
+    )
+    with served.database.transaction() as session:
+        notes.add_note(
+            session, Actor(ada.id, True, f"user:{ada.email}"), first,
+            "Rolling back the 02:40 deploy.", utcnow(), via="web",
+        )  # fmt: skip
+    ids |= {"incident": first, "email": ada.email, "responder": bob.email, "responder_id": bob.id}
     return ids
 
 
-def pages(ids: dict[str, str]) -> list[tuple[str, str]]:
+def responder_pages(ids: dict[str, str]) -> list[tuple[str, str]]:
+    return [
+        ("home", "/"),
+        ("incidents", "/incidents"),
+        ("incident", f"/incidents/{ids['incident']}"),
+        ("profile", "/profile"),
+    ]
+
+
+def desk_pages(ids: dict[str, str]) -> list[tuple[str, str]]:
     return [
         ("home-coverage", "/"),
         ("schedules", "/schedules"),
@@ -122,6 +151,7 @@ def pages(ids: dict[str, str]) -> list[tuple[str, str]]:
         ("team", f"/teams/{ids['team']}"),
         ("people", "/people"),
         ("audit", "/audit"),
+        ("test-phone", "/test-phone"),  # admins only
     ]
 
 
@@ -165,6 +195,32 @@ def cover(page: Page, served: Served, ids: dict[str, str], viewport: str, out: P
     snap(page, out / f"cover-shift-{viewport}.jpg")
 
 
+def paged(served: Served, incident_id: str) -> bool:
+    with served.database.transaction() as session:
+        sent = select(Notification.id).where(
+            Notification.incident_id == incident_id, Notification.sent_at.is_not(None)
+        )
+        return session.scalar(sent) is not None
+
+
+def sign_in(page: Page, served: Served, email: str) -> None:
+    page.goto(served.url("/login"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(served.url("/"))
+
+
+def sms_link(served: Served, ids: dict[str, str]) -> str:
+    """The short link the responder's page SMS carries (once the engine has paged them)."""
+    settings = Settings(_env_file=None, public_url=served.base_url)
+    with served.database.transaction() as session:
+        token = sms_links.token_for(
+            session, settings, ids["incident"], ids["responder_id"], utcnow()
+        )
+    return sms_links.PATH + token
+
+
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else OUT
     out.mkdir(parents=True, exist_ok=True)
@@ -174,16 +230,20 @@ def main() -> None:
         sync_playwright() as playwright,
     ):
         ids = organisation(served)
+        wait_until(lambda: paged(served, ids["incident"]), 15)
+        link = sms_link(served, ids)
         browser = playwright.chromium.launch(**launch_options())
         for viewport, options in VIEWPORTS.items():
             context = browser.new_context(**{**options, "device_scale_factor": 1})
             page = context.new_page()
-            page.goto(served.url("/login"))
-            page.get_by_label("Email").fill(ids["email"])
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(served.url("/"))
-            for name, path in pages(ids):
+            shoot(page, served, "login", "/login", viewport, out)
+            shoot(page, served, "sms-link", link, viewport, out)
+            sign_in(page, served, ids["responder"])
+            for name, path in responder_pages(ids):
+                shoot(page, served, name, path, viewport, out)
+            context.clear_cookies()
+            sign_in(page, served, ids["email"])
+            for name, path in desk_pages(ids):
                 shoot(page, served, name, path, viewport, out)
             preview(page, served, ids, viewport, out)
             cover(page, served, ids, viewport, out)
