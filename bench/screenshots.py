@@ -23,7 +23,9 @@ from playwright.sync_api import Page, sync_playwright
 
 from escalation import service as escalation
 from escalation.models import Severity, TargetType
-from paging import intake, notes, sms_links
+from paging import intake, notes
+from paging.providers.registry import wire
+from paging.providers.twilio import short_links
 from people import contacts, passwords
 from people import service as people
 from people.models import ContactType, TeamRole, Urgency, UserRole
@@ -167,6 +169,7 @@ def shoot(page: Page, base: str, path: str, name: str, viewport: str) -> None:
 
 
 def main() -> None:
+    wire(Settings(_env_file=None))
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{Path(directory) / 'shots.db'}"
@@ -201,7 +204,7 @@ def main() -> None:
                 time.sleep(0.1)
             time.sleep(3)  # the engine pages tier 1 (to the log channel)
             with database.transaction() as session:
-                token = sms_links.token_for(
+                token = short_links.token_for(
                     session,
                     Settings(_env_file=None, database_url=url, public_url=base),
                     ids["incident"],
@@ -223,7 +226,7 @@ def main() -> None:
                     context = browser.new_context(**options)
                     page = context.new_page()
                     shoot(page, base, "/login", "login", viewport)
-                    shoot(page, base, sms_links.PATH + token, "sms-link", viewport)
+                    shoot(page, base, short_links.PATH + token, "sms-link", viewport)
                     page.goto(base + "/login")
                     page.get_by_label("Email").fill("ada@example.com")
                     page.get_by_label("Password").fill(PASSWORD)

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from paging.email_text import (
+from paging.providers.email.email_text import (
     ActionPage,
     EmailBundle,
     EmailIncident,

@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paging.replies_parse import Action, Reply, ReplyKind, format_codes, parse_reply
-from paging.sms_text import (
+from paging.providers.twilio.sms_text import (
     PageText,
     compose_bundle,
     compose_confirmation,
@@ -22,6 +21,7 @@ from paging.sms_text import (
     segment_count,
     to_gsm7,
 )
+from paging.replies_parse import Action, Reply, ReplyKind, format_codes, parse_reply
 
 LINK = "https://wb.example/i/42"
 

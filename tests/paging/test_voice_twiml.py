@@ -5,8 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from paging.replies_parse import Action
-from paging.voice_twiml import (
+from paging.providers.twilio.twiml import (
     BUNDLE_READ_OUT,
     MENU_TEXT,
     SpokenIncident,
@@ -21,6 +20,7 @@ from paging.voice_twiml import (
     parse_digit,
     with_attempt,
 )
+from paging.replies_parse import Action
 
 URL = "https://wb.example/voice/gather?call=abc&sig=x%2By"
 TEXT = "This is Watchbill. Critical incident 42 on Checkout API. Errors above 5%."

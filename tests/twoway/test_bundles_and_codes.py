@@ -13,9 +13,10 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from escalation.models import Incident
-from paging import codes, links, replies
+from paging import links
 from paging.actions import Action
 from paging.models import Notification, NotificationStatus
+from paging.providers.twilio import codes, inbound
 from paging.server_secret import server_secret
 from people.models import ContactType as CT
 from store.base import utcnow
@@ -179,8 +180,8 @@ def test_a_bare_ack_acts_on_every_incident_of_the_newest_message(
     carrier = page(first, timedelta(seconds=5))
     page(second, timedelta(seconds=5), into=carrier)
     with database.transaction() as session:
-        answer = replies.handle_sms(
-            session, replies.InboundMessage("SM" + "1" * 32, ADA, "ack"), now
+        answer = inbound.handle_sms(
+            session, inbound.InboundMessage("SM" + "1" * 32, ADA, "ack"), now
         )
         rows = session.scalars(select(Incident).where(Incident.id.in_(incidents)))
         statuses = {row.id: row.status.value for row in rows}

@@ -9,8 +9,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from paging import outgoing, wake
-from paging.channels.registry import build_channels, build_decorators
 from paging.models import Notification, NotificationStatus
+from paging.providers.registry import build_channels, build_decorators
 from people.models import ContactType as CT
 from store.base import utcnow
 from tests.twoway.conftest import Live

@@ -6,7 +6,7 @@ import itertools
 
 from sqlalchemy import func, select
 
-from paging.twoway_models import InboundSms
+from paging.providers.twilio.models import InboundSms
 from people.models import ContactType as CT
 from tests.twoway.conftest import OURS, Live, answer_text
 from tests.waiting import stays, wait_until

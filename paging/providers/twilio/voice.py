@@ -2,7 +2,7 @@
 
 The call fetches its TwiML from ``{public_url}/webhooks/twilio/voice/{notification}`` (the page
 read out inside a one-digit ``<Gather>``: 4 acknowledge, 5 escalate, 6 resolve, ``*`` repeat;
-see ``paging.voice_calls``); progress comes back to ``message.callback_url``.
+see ``paging.providers.twilio.calls``); progress comes back to ``message.callback_url``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import itertools
 from datetime import datetime, timedelta
 from functools import partial
 
-from paging.channels.base import Outcome, Outgoing, SendResult
-from paging.channels.twilio_client import TwilioApi, call_api
+from paging.outbox.channel import Outcome, Outgoing, SendResult
+from paging.providers.twilio.client import TwilioApi, call_api
 
 #: Seconds the phone rings before Twilio gives up with ``no-answer`` (voicemail often picks
 #: up after 25-30 s; ringing less than that makes an unanswered call visible more often).

@@ -18,17 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident
-from paging import actions, codes
+from paging import actions
 from paging.models import Notification, NotificationStatus
-from paging.replies_parse import (
-    UNKNOWN_REPLY_WINDOW,
-    Action,
-    Reply,
-    ReplyKind,
-    parse_reply,
-    should_answer_unknown,
-)
-from paging.sms_text import (
+from paging.providers.twilio import codes
+from paging.providers.twilio.models import InboundSms
+from paging.providers.twilio.sms_text import (
     compose_bulk_confirmation,
     compose_confirmation,
     compose_no_open_incident,
@@ -37,7 +31,14 @@ from paging.sms_text import (
     opt_in_text,
     opt_out_text,
 )
-from paging.twoway_models import InboundSms
+from paging.replies_parse import (
+    UNKNOWN_REPLY_WINDOW,
+    Action,
+    Reply,
+    ReplyKind,
+    parse_reply,
+    should_answer_unknown,
+)
 from people.models import ContactMethod, ContactType, User
 from store import audit
 from store.audit import Actor

@@ -4,7 +4,7 @@ Twilio fetches ``/webhooks/twilio/voice/{notification}`` when the call is answer
 each ``<Gather>`` result (``Digits``) to the same URL; silence comes back as a ``<Redirect>``
 with ``?attempt=1`` and, the second time, the call says goodbye and hangs up. A key that acts
 is remembered on the notification (``payload.voice_action``) so the end of the call can tell a
-handled page from one nobody responded to (see ``paging.delivery_status``).
+handled page from one nobody responded to (see ``paging.providers.twilio.status``).
 
 In an alert storm the engine bundles calls like texts (``paging.bundling``): one call carries
 several pages to one number, reads how many open incidents there are and the first few, and a
@@ -21,11 +21,9 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus
 from paging import actions
-from paging.channels.twilio_voice import voice_url
 from paging.models import Notification
-from paging.replies import ACTIONS, actor_for
-from paging.replies_parse import Action
-from paging.voice_twiml import (
+from paging.providers.twilio.inbound import ACTIONS, actor_for
+from paging.providers.twilio.twiml import (
     SpokenIncident,
     bundle_menu,
     bundle_speech,
@@ -34,6 +32,8 @@ from paging.voice_twiml import (
     page_speech,
     parse_digit,
 )
+from paging.providers.twilio.voice import voice_url
+from paging.replies_parse import Action
 from people.models import User
 from store.errors import Conflict, Forbidden, NotFound
 from store.settings import Settings

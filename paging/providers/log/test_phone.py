@@ -1,9 +1,10 @@
 """The test phone: what the log channel sent in place of Twilio and SMTP, and answering it.
 
-When a provider is not configured its messages go to the log channel (``paging.channels.log``),
-which records what it would have sent. An admin can read those messages, newest first, and
-answer as the recipient: an SMS reply goes through ``paging.replies.handle_sms`` and a key on a
-call through ``paging.voice_calls.answer_call`` — the very functions Twilio's webhooks call.
+When a provider is not configured its messages go to the log channel
+(``paging.providers.log.channel``), which records what it would have sent. An admin can read
+those messages, newest first, and answer as the recipient: an SMS reply goes through
+``paging.providers.twilio.inbound.handle_sms`` and a key on a call through
+``paging.providers.twilio.calls.answer_call`` — the very functions Twilio's webhooks call.
 With every provider configured the test phone is off.
 """
 
@@ -18,8 +19,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from escalation.models import IncidentLog
-from paging import replies, voice_calls
 from paging.models import Notification, NotificationStatus
+from paging.providers.email.channel_type import EMAIL_TYPE
+from paging.providers.twilio import calls, inbound
+from paging.providers.twilio.channel_type import TWILIO
 from people.access import require_admin
 from people.models import User
 from store.audit import Actor
@@ -31,13 +34,9 @@ KEYS = ("4", "5", "6", "*")
 
 
 def log_channels(settings: Settings) -> frozenset[str]:
-    """The channels that go to the log channel with these settings."""
-    channels = set()
-    if not settings.twilio_enabled:
-        channels.update({"sms", "voice"})
-    if not settings.smtp_enabled:
-        channels.add("email")
-    return frozenset(channels)
+    """The channels that go to the log channel with these settings: Twilio's and e-mail's when
+    they are not configured (the test phone answers as those providers' recipients)."""
+    return frozenset(k for t in (TWILIO, EMAIL_TYPE) if not t.configured(settings) for k in t.kinds)
 
 
 def enabled(settings: Settings) -> bool:
@@ -113,10 +112,10 @@ def reply_sms(
     _require(settings, actor)
     if "sms" not in log_channels(settings):
         raise Conflict("SMS goes through Twilio here: reply from the phone")
-    message = replies.InboundMessage(
+    message = inbound.InboundMessage(
         message_sid=f"TESTPHONE{uuid.uuid4().hex}", sender=address, body=body[:1600]
     )
-    return replies.handle_sms(session, message, now)
+    return inbound.handle_sms(session, message, now)
 
 
 def press_key(
@@ -134,7 +133,7 @@ def press_key(
         raise NotFound(f"no logged call {notification_id!r}")
     if key not in KEYS:
         raise Conflict(f"press one of {', '.join(KEYS)}")
-    twiml = voice_calls.answer_call(session, settings, notification_id, key, 0, now)
+    twiml = calls.answer_call(session, settings, notification_id, key, 0, now)
     document = ET.fromstring(twiml)  # noqa: S314 -- TwiML we generated ourselves
     said = [" ".join(say.itertext()).strip() for say in document.iter("Say")]
     return " ".join(s for s in said if s)

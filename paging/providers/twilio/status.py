@@ -34,10 +34,10 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation.models import Incident
 from paging import wake
-from paging.channels.twilio_client import OPTED_OUT
 from paging.failover import fail_over
 from paging.models import Notification, NotificationStatus
-from paging.replies import set_sms_opt_out
+from paging.providers.twilio.client import OPTED_OUT
+from paging.providers.twilio.inbound import set_sms_opt_out
 from paging.sent_lately import CALL_ENDED
 from people.models import User
 from store.db import Database

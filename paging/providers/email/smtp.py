@@ -14,9 +14,9 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from paging.channels.base import IncidentView, Outcome, Outgoing, SendResult
 from paging.details_text import render_details
-from paging.email_text import (
+from paging.outbox.channel import IncidentView, Outcome, Outgoing, SendResult
+from paging.providers.email.email_text import (
     EmailBundle,
     EmailIncident,
     EmailPage,

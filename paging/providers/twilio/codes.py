@@ -28,9 +28,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus
-from paging.channels.base import Outgoing
 from paging.models import Notification
-from paging.twoway_models import ReplyCode
+from paging.outbox.channel import Outgoing
+from paging.providers.twilio.models import ReplyCode
 from store.base import new_id, utcnow
 
 ATTEMPTS = 5

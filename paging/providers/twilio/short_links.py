@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus
 from paging import actions, outgoing
-from paging.channels.base import Outgoing
-from paging.link_models import IncidentLink
 from paging.links import LinkError
 from paging.models import Notification
+from paging.outbox.channel import Outgoing
+from paging.providers.twilio.models import IncidentLink
 from paging.server_secret import derive, server_secret, signing_secret
 from people.models import User
 from store.audit import Actor

@@ -3,8 +3,9 @@
 It is the embedded default for every contact type whose provider is not configured, so that
 ``watchbill serve`` shows the whole flow with nothing else set up. Each page is one log
 record (logger ``watchbill.pages``, tagged with the notification and incident ids) holding
-what the real provider would have sent: the SMS bodies with their reply codes and links,
-what the call says and its keys, the mail's subject and text with its action links. Pages
+what the real provider would have sent, as its channel type renders it (``render``): the SMS
+bodies with their reply codes and links, what the call says and its keys, the mail's subject
+and text with its action links. Pages
 keep it in their incident's log (``page_logged``, ``data.text``), and test and verification
 messages have it in their outbox row. The web UI's test phone reads both.
 """
@@ -12,47 +13,25 @@ messages have it in their outbox row. The web UI's test phone reads both.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
 
 from escalation.models import IncidentLog
-from paging.channels import smtp, twilio_sms
-from paging.channels.base import Outcome, Outgoing, SendResult
-from paging.voice_twiml import SpokenIncident, bundle_speech, page_speech
+from paging.outbox.channel import Outcome, Outgoing, SendResult
 from store.base import utcnow
 from store.db import Database
 
 log = logging.getLogger("watchbill.pages")
 
 
-VOICE_MENU = "Press 4 to acknowledge, 5 to escalate, 6 to resolve, star to repeat."
-LOG_FROM = "Watchbill <watchbill@localhost>"
+#: What a real provider would send for a message, as text (``ChannelTypes.render``).
+Render = Callable[[Outgoing], str]
 
 
-def _speech(message: Outgoing) -> str:
-    if message.text is not None or not message.incidents:
-        return message.text or ""
-    spoken = [SpokenIncident(i.number, i.severity, i.service, i.title) for i in message.incidents]
-    if len(spoken) == 1:
-        first = spoken[0]
-        return (
-            f"{page_speech(first.number, first.severity, first.service, first.title)} {VOICE_MENU}"
-        )
-    return f"{bundle_speech(spoken)} {VOICE_MENU}"
-
-
-def render(message: Outgoing) -> str:
-    """What the configured provider would have sent for this message."""
-    if message.channel == "sms":
-        return "\n\n".join(twilio_sms.render(message))
-    if message.channel == "voice":
-        return _speech(message)
-    if message.channel == "email":
-        mail = smtp.compose(message, LOG_FROM)
-        body = mail.get_body(preferencelist=("plain",))
-        text = body.get_content() if body is not None else ""
-        return f"Subject: {mail['Subject']}\n\n{text}".rstrip()
+def plain(message: Outgoing) -> str:
+    """A message as plain text, for a channel with no provider to render it."""
     return message.text or " | ".join(f"#{i.number} {i.title}" for i in message.incidents)
 
 
@@ -70,12 +49,13 @@ def _ids(message: Outgoing) -> dict[str, object]:
 class LogChannel:
     """Delivers by writing: one incident-log entry per incident, plus a line on stdout."""
 
-    def __init__(self, database: Database, name: str = "log") -> None:
+    def __init__(self, database: Database, name: str = "log", render: Render = plain) -> None:
         self.database = database
         self.name = name
+        self.render = render
 
     def send(self, message: Outgoing) -> SendResult:
-        text = render(message)
+        text = self.render(message)
         log.info(
             "page by %s (no %s provider: logged) to %s <%s>: %s",
             message.channel,

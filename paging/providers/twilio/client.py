@@ -18,7 +18,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
-from paging.channels.base import Outcome, SendResult
+from paging.outbox.channel import Outcome, SendResult
 from store.settings import Settings
 
 TWILIO_API = "https://api.twilio.com"

@@ -3,7 +3,7 @@
 A page is one message of at most two segments ending with its reply codes; a bundle lists each
 incident with its own codes and a code for all of them, in as few texts of up to ten segments
 as it takes (none is dropped).
-Delivery receipts come back to ``message.callback_url`` (see ``paging.delivery_status``).
+Delivery receipts come back to ``message.callback_url`` (see ``paging.providers.twilio.status``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
-from paging.channels.base import IncidentView, Outcome, Outgoing, SendResult
-from paging.channels.twilio_client import TwilioApi, call_api
-from paging.sms_text import PageText, compose_bundle, compose_page
+from paging.outbox.channel import IncidentView, Outcome, Outgoing, SendResult
+from paging.providers.twilio.client import TwilioApi, call_api
+from paging.providers.twilio.sms_text import PageText, compose_bundle, compose_page
 
 PAGE_SEGMENTS = 2
 #: A bundle is one long message (a phone shows a concatenated SMS as one), up to Twilio's

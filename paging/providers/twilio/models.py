@@ -1,10 +1,20 @@
-"""Tables of two-way paging: SMS reply codes, inbound SMS, and the server's own secrets."""
+"""Twilio's tables: SMS reply codes, inbound SMS, and the short links in SMS pages."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, CreatedMixin, IdMixin, utcnow
@@ -75,11 +85,15 @@ class InboundSms(IdMixin, Base):
     answered_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class ServerSecret(Base):
-    """Secrets the server makes for itself (the link-signing key when none is configured)."""
+class IncidentLink(CreatedMixin, Base):
+    """Who a short SMS link (``{public_url}/l/{key}{signature}``) opens which incident for;
+    one per (incident, person). The key is random, the URL also signed."""
 
-    __tablename__ = "server_secrets"
+    __tablename__ = "incident_links"
+    __table_args__ = (UniqueConstraint("incident_id", "user_id"),)
 
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    value: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
