@@ -101,6 +101,7 @@ def _providers(settings: Settings, live: Collection[str]) -> str:
         "sms": f"Twilio from {settings.twilio_from}",
         "voice": f"Twilio from {settings.twilio_from}",
         "email": f"SMTP {settings.smtp_host}:{settings.smtp_port}",
+        "webhook": "signed HTTPS POST",
     }
     return ", ".join(f"{kind} by {by.get(kind, kind)}" for kind in sorted(live))
 

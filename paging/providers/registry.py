@@ -15,6 +15,7 @@ from paging.outbox.channel import Channel
 from paging.outbox.channel_type import ChannelTypes
 from paging.providers.email.channel_type import EMAIL_TYPE
 from paging.providers.twilio.channel_type import TWILIO
+from paging.providers.webhook.channel_type import WEBHOOK_TYPE
 from people import contact_kinds
 from store.db import Database
 from store.settings import Settings
@@ -23,6 +24,7 @@ CHANNEL_TYPES = ChannelTypes(
     (
         TWILIO,
         EMAIL_TYPE,
+        WEBHOOK_TYPE,
     )
 )
 
