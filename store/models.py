@@ -10,6 +10,7 @@ import escalation.models
 import paging.integrations_models
 import paging.models
 import paging.providers.twilio.models
+import paging.server_secret
 import people.auth_models
 import people.models
 import schedules.models

@@ -1,8 +1,9 @@
 """The channel interface: ``send(message) -> result``, and ``lookup`` before sending again what
 may have gone out (a lapsed claim, an ambiguous failure).
 
-A channel knows nothing of the database or the engine. Adding a channel (Slack, push, webhook)
-means writing one of these and registering it; nothing else changes.
+A channel knows nothing of the engine. Adding a channel (Slack, push) means writing one of these
+in a folder of ``paging/providers/`` with its ``ChannelType`` (``paging.outbox.channel_type``) and
+one line in ``paging.providers.registry``; nothing else changes.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class Outgoing:
 
     notification_id: str
     kind: str  # page | bundle | test | verify
-    channel: str  # sms | voice | email
+    channel: str  # the contact kind: sms | voice | email | webhook
     address: str
     person: str
     incidents: tuple[IncidentView, ...] = ()
