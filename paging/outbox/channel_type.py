@@ -23,6 +23,11 @@ def _no_decorators(settings: Settings) -> Sequence[Decorator]:
     return ()
 
 
+def plain_text(message: Outgoing) -> str:
+    """A message as plain text, for a channel with no provider to render it."""
+    return message.text or " | ".join(f"#{i.number} {i.title}" for i in message.incidents)
+
+
 @dataclass(frozen=True)
 class ChannelType:
     #: The provider's name (``twilio``, ``email``, ...).
@@ -80,9 +85,7 @@ class ChannelTypes:
     def render(self, message: Outgoing) -> str:
         """What the provider of ``message.channel`` would send (plain text when none)."""
         found = self.of(message.channel)
-        if found is not None:
-            return found.render(message)
-        return message.text or " | ".join(f"#{i.number} {i.title}" for i in message.incidents)
+        return found.render(message) if found is not None else plain_text(message)
 
     def unconfigured(self, settings: Settings) -> frozenset[str]:
         """The kinds whose provider these settings leave out: they go to the log channel."""

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from escalation.models import IncidentLog
 from paging.outbox.channel import Outcome, Outgoing, SendResult
+from paging.outbox.channel_type import plain_text
 from store.base import utcnow
 from store.db import Database
 
@@ -28,11 +29,6 @@ log = logging.getLogger("watchbill.pages")
 
 #: What a real provider would send for a message, as text (``ChannelTypes.render``).
 Render = Callable[[Outgoing], str]
-
-
-def plain(message: Outgoing) -> str:
-    """A message as plain text, for a channel with no provider to render it."""
-    return message.text or " | ".join(f"#{i.number} {i.title}" for i in message.incidents)
 
 
 def _ids(message: Outgoing) -> dict[str, object]:
@@ -49,7 +45,7 @@ def _ids(message: Outgoing) -> dict[str, object]:
 class LogChannel:
     """Delivers by writing: one incident-log entry per incident, plus a line on stdout."""
 
-    def __init__(self, database: Database, name: str = "log", render: Render = plain) -> None:
+    def __init__(self, database: Database, name: str = "log", render: Render = plain_text) -> None:
         self.database = database
         self.name = name
         self.render = render

@@ -3,7 +3,10 @@ learn from them (address rules, the opt-out rule) comes from there."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from fastapi.testclient import TestClient
 
 from paging.providers.registry import CHANNEL_TYPES, build_channels, wire
 from people import contact_kinds
@@ -56,3 +59,14 @@ def test_unconfigured_providers_build_no_channel_but_webhooks_always_do() -> Non
         assert set(build_channels(database, settings)) == {"webhook"}
     finally:
         database.dispose()
+
+
+def test_every_inbound_route_a_provider_declares_is_served(client: TestClient) -> None:
+    """The API's routes are in its OpenAPI document; the web UI's (``/l/{token}``) answer a
+    page of their own, not the unknown-path problem."""
+    documented = set(client.get("/openapi.json").json()["paths"])
+    declared = {path for t in CHANNEL_TYPES.types for path in t.inbound_routes}
+    assert {"/webhooks/twilio/sms", "/links/{token}", "/l/{token}"} <= declared
+    for path in declared - documented:
+        answer = client.get(re.sub(r"\{[a-z_]+\}", "x", path))
+        assert answer.headers["content-type"].startswith("text/html"), path
