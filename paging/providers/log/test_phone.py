@@ -20,9 +20,8 @@ from sqlalchemy.orm import Session
 
 from escalation.models import IncidentLog
 from paging.models import Notification, NotificationStatus
-from paging.providers.email.channel_type import EMAIL_TYPE
+from paging.providers.registry import CHANNEL_TYPES
 from paging.providers.twilio import calls, inbound
-from paging.providers.twilio.channel_type import TWILIO
 from people.access import require_admin
 from people.models import User
 from store.audit import Actor
@@ -34,9 +33,9 @@ KEYS = ("4", "5", "6", "*")
 
 
 def log_channels(settings: Settings) -> frozenset[str]:
-    """The channels that go to the log channel with these settings: Twilio's and e-mail's when
-    they are not configured (the test phone answers as those providers' recipients)."""
-    return frozenset(k for t in (TWILIO, EMAIL_TYPE) if not t.configured(settings) for k in t.kinds)
+    """The channels that go to the log channel with these settings: those of every provider
+    they leave unconfigured (Twilio's, e-mail's)."""
+    return CHANNEL_TYPES.unconfigured(settings)
 
 
 def enabled(settings: Settings) -> bool:
