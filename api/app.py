@@ -34,8 +34,8 @@ from api.routers import (
     users,
     webhooks,
 )
-from paging.channels.registry import build_channels, build_decorators
 from paging.engine import Engine
+from paging.providers.registry import build_channels, build_decorators, wire
 from store.db import Database
 from store.settings import Settings, get_settings
 from web import install as install_web
@@ -70,6 +70,7 @@ def create_app(
     The caller owns migrations (see ``api.cli``).
     """
     settings = settings or get_settings()
+    wire(settings)
     owns_database = database is None
     database = database or Database(settings.database_url)
     engine = (

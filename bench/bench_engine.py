@@ -23,8 +23,8 @@ from bench.common import ACTOR, percentile, responder, scratch_database
 from escalation import service as escalation
 from escalation.models import Incident, IncidentLog, TargetType
 from paging import intake, wake
-from paging.channels.base import Outcome, Outgoing, SendResult
 from paging.engine import Engine
+from paging.outbox.channel import Outcome, Outgoing, SendResult
 from store.db import Database
 from store.settings import Settings
 

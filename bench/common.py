@@ -14,18 +14,22 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from paging.providers.registry import wire
 from people import contacts
 from people import service as people
 from people.models import ContactType, Urgency, UserRole
 from store import migrate
 from store.audit import Actor
 from store.db import Database
+from store.settings import Settings
 
 #: The PostgreSQL server scratch databases are made on (the test suite's, when it is set).
 PG_SERVER = os.environ.get(
     "WATCHBILL_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 ACTOR = Actor.system("bench")
+
+wire(Settings(_env_file=None))  # the providers' contact kinds, as the app does at start-up
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from paging import wake
 from paging.models import Notification, NotificationStatus
+from people import contact_kinds
 from people.access import require_manage_contacts
 from people.contacts import PendingVerification, get_contact_method, restart_verification
 from people.models import ContactMethod, ContactType, User
@@ -52,8 +53,7 @@ def send_verification(
     """Send the code of a contact method that is waiting to be confirmed."""
     cm = get_contact_method(session, pending.contact_method_id)
     text = f"Your {APP} verification code is {pending.code}"
-    if cm.type is not ContactType.email:
-        text += ". Enter it where you added this number."
+    text += contact_kinds.verify_hint(cm.type)
     return _enqueue(session, cm, "verify", {"text": text, "code": pending.code}, now)
 
 
@@ -76,7 +76,7 @@ def send_test(
     require_manage_contacts(session, actor, cm.user_id, "send test pages")
     if not cm.enabled:
         raise Conflict("this contact method is not enabled (confirm its verification code)")
-    if cm.type is ContactType.sms and cm.sms_opted_out:
+    if contact_kinds.opted_out(cm.type, cm.sms_opted_out):
         raise Conflict("this number replied STOP; it must reply START before SMS can resume")
     user = session.get(User, cm.user_id)
     name = user.name if user else "you"

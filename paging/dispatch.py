@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session
 from escalation.models import Incident, IncidentStatus, Service
 from paging import metrics, outgoing, sent_lately
 from paging.bundling import PendingPage, Plan, plan_delivery
-from paging.channels.base import Channel, Outcome, Outgoing, SendResult
 from paging.models import Notification, NotificationStatus
+from paging.outbox.channel import Channel, Outcome, Outgoing, SendResult
+from paging.outbox.channel_type import ChannelTypes
 from paging.recording import Recorder
 from people.models import User
 from people.service import is_active
@@ -37,7 +38,6 @@ from store.settings import Settings
 
 log = logging.getLogger("watchbill.dispatch")
 
-BUNDLED_CHANNELS = frozenset({"sms", "email", "voice"})
 #: A claim sent later than this after it was made is re-checked first (an incident
 #: acknowledged meanwhile is not paged; a lapsed lease is not sent twice).
 RECHECK_AFTER = timedelta(seconds=1)
@@ -83,10 +83,16 @@ class Dispatcher:
         *,
         engine_id: str,
         clock: Callable[[], datetime],
+        channel_types: ChannelTypes,
         lease: timedelta = timedelta(seconds=30),
         decorators: Sequence[outgoing.Decorator] = (),
     ) -> None:
+        """``channel_types``: the providers' descriptors (which channels bundle a storm, which
+        carry one message at a time, where delivery receipts come back)."""
         self.database = database
+        self.channel_types = channel_types
+        self.bundled = channel_types.bundled
+        self.one_at_a_time = channel_types.one_at_a_time
         self.settings = settings
         self.channels = dict(channels)
         self.fallback = fallback
@@ -203,14 +209,14 @@ class Dispatcher:
         dealt = 0
         groups: dict[tuple[str, str], list[Notification]] = defaultdict(list)
         for row in rows:
-            if row.kind == "page" and row.channel in BUNDLED_CHANNELS:
+            if row.kind == "page" and row.channel in self.bundled:
                 groups[(row.channel, row.address)].append(row)
             elif len(taken) < budget:
                 taken.append(self._single(row, now))
                 dealt += 1
         lookback = max(self.burst_window, self.bundle_interval)
         recent = sent_lately.sends_since(session, list(groups), now - lookback)
-        calls = [address for channel, address in groups if channel == "voice"]
+        calls = [address for channel, address in groups if channel in self.one_at_a_time]
         busy = sent_lately.calls_in_progress(session, calls, now)
         for (channel, address), group in groups.items():
             if len(taken) >= budget:
@@ -229,8 +235,8 @@ class Dispatcher:
                 burst=self.burst,
                 window=self.burst_window,
                 bundle_interval=self.bundle_interval,
-                one_at_a_time=channel == "voice",
-                busy_until=busy.get(address) if channel == "voice" else None,
+                one_at_a_time=channel in self.one_at_a_time,
+                busy_until=busy.get(address) if channel in self.one_at_a_time else None,
             )
             taken.extend(self._take_plan(plan, by_id, now))
         return taken, dealt
@@ -326,7 +332,11 @@ class Dispatcher:
         if not live:
             return None
         carrier = next((r for r in live if r.id == carrier_id), live[0])
-        return outgoing.build(session, self.settings, carrier, live, self.decorators), live
+        status_url = self.channel_types.status_url(self.settings, carrier.channel, carrier.id)
+        message = outgoing.build(
+            session, self.settings, carrier, live, self.decorators, callback_url=status_url
+        )
+        return message, live
 
     # --- delivering ----------------------------------------------------------------------
 

@@ -25,10 +25,12 @@ from sqlalchemy.orm import Session
 from calendars.refresh import calendar_fetcher, refresh_due
 from escalation.models import Incident, IncidentStatus
 from paging import actions, escalate, metrics, outgoing, timers, wake
-from paging.channels.base import Channel
-from paging.channels.log import LogChannel
 from paging.dispatch import Dispatcher
 from paging.models import Notification, NotificationStatus
+from paging.outbox.channel import Channel
+from paging.outbox.channel_type import ChannelTypes
+from paging.providers.log.channel import LogChannel
+from paging.providers.registry import CHANNEL_TYPES
 from store import logs
 from store.base import utcnow
 from store.db import Database, conninfo
@@ -90,6 +92,7 @@ class Engine:
         clock: Callable[[], datetime] = utcnow,
         engine_id: str | None = None,
         decorators: Sequence[outgoing.Decorator] = (),
+        channel_types: ChannelTypes = CHANNEL_TYPES,
         send_workers: int = 8,
         wake_spacing: timedelta = WAKE_SPACING,
     ) -> None:
@@ -101,8 +104,9 @@ class Engine:
             database,
             settings,
             channels or {},
-            LogChannel(database),
+            LogChannel(database, render=channel_types.render),
             engine_id=self.engine_id,
+            channel_types=channel_types,
             clock=clock,
             lease=timedelta(seconds=settings.engine_lease_seconds),
             decorators=decorators,

@@ -11,11 +11,12 @@ from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus
 from paging import wake
 from paging.models import Notification, NotificationStatus
-from people.models import ContactMethod, ContactType, NotificationRule
+from people import contact_kinds
+from people.models import ContactMethod, NotificationRule
 
 
 def _usable(cm: ContactMethod) -> bool:
-    return cm.enabled and not (cm.type is ContactType.sms and cm.sms_opted_out)
+    return cm.enabled and not contact_kinds.opted_out(cm.type, cm.sms_opted_out)
 
 
 def fail_over(session: Session, failed: Notification, now: datetime) -> Notification | None:

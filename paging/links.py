@@ -1,9 +1,10 @@
-"""Signed e-mail action links: ``{public_url}/links/{notification}.{a|r}.{signature}``.
+"""Signed action links: ``{public_url}/links/{notification}.{a|r}.{signature}``.
 
-A link names one outbox row (so one incident and the person it was sent to) and one action,
+E-mail pages carry them as buttons, webhook pages as their acknowledge / resolve callbacks. A
+link names one outbox row (so one incident and the person it was sent to) and one action,
 signed with HMAC-SHA256 under the server secret. It stops working when the incident resolves.
-Opening it (GET) only shows what it would do; the confirmation form's POST acts, through
-``paging.actions.act`` as the person the mail went to.
+Opening it (GET) only shows what it would do; a POST acts, through ``paging.actions.act`` as the
+person the page went to (``via``: "email link", "webhook link").
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from sqlalchemy.orm import Session
 from escalation.models import Incident, IncidentStatus
 from paging import actions, outgoing
 from paging.actions import Action
-from paging.channels.base import Outgoing
 from paging.models import Notification
+from paging.outbox.channel import Outgoing
 from paging.server_secret import derive, server_secret, signing_secret
 from people.models import User
 from store.audit import Actor
@@ -35,7 +36,6 @@ LETTERS: dict[Action, str] = {Action.acknowledge: "a", Action.resolve: "r"}
 ACTIONS = {letter: action for action, letter in LETTERS.items()}
 SIGNATURE_CHARS = 22  # 132 bits of HMAC-SHA256
 _TOKEN = re.compile(rf"([0-9a-f]{{32}})\.([ar])\.([A-Za-z0-9_-]{{{SIGNATURE_CHARS}}})")
-VIA = "email link"
 
 
 class LinkError(Exception):
@@ -104,11 +104,13 @@ def follow(
     """Act as the person the mail was sent to (POST of the confirmation form)."""
     link = open_link(session, settings, token, now)
     actor = Actor(user_id=link.user.id, is_admin=False, label=f"user:{link.user.email}")
-    return link, actions.act(session, link.incident.id, link.action, actor, via=VIA, now=now)
+    via = f"{link.notification.channel} link"
+    return link, actions.act(session, link.incident.id, link.action, actor, via=via, now=now)
 
 
-def decorator(settings: Settings) -> outgoing.Decorator:
-    """Adds signed acknowledge / resolve links to e-mail pages (each names its own row)."""
+def decorator(settings: Settings, channel: str) -> outgoing.Decorator:
+    """Adds signed acknowledge / resolve links to the pages of ``channel`` (e-mail, webhooks):
+    each names its own outbox row, so it acts as the person the page went to."""
 
     def decorate(
         session: Session,
@@ -116,7 +118,7 @@ def decorator(settings: Settings) -> outgoing.Decorator:
         pages: Sequence[Notification],
         message: Outgoing,
     ) -> Outgoing:
-        if message.channel != "email" or not message.incidents:
+        if message.channel != channel or not message.incidents:
             return message
         secret = signing_secret(session, settings, utcnow())
         views = tuple(

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident, Service
-from paging.channels.base import IncidentView, Outgoing
 from paging.models import Notification
+from paging.outbox.channel import IncidentView, Outgoing
 from people.models import User
 from store.settings import Settings
 
@@ -44,9 +44,11 @@ def build(
     carrier: Notification,
     rows: Sequence[Notification],
     decorators: Sequence[Decorator] = (),
+    callback_url: str | None = None,
 ) -> Outgoing:
     """The message for ``carrier``; with several incidents it is one bundled message, which
-    lists each incident once (a repeat of a page may meet the page itself in a bundle)."""
+    lists each incident once (a repeat of a page may meet the page itself in a bundle).
+    ``callback_url``: where the provider reports delivery (its channel type's status URL)."""
     user = session.get(User, carrier.user_id)
     views: list[IncidentView] = []
     pages: list[Notification] = []
@@ -66,7 +68,7 @@ def build(
         person=user.name if user else carrier.user_id,
         incidents=tuple(views),
         text=payload.get("text"),
-        callback_url=f"{settings.public_url}/webhooks/twilio/status/{carrier.id}",
+        callback_url=callback_url,
     )
     for decorate in decorators:
         message = decorate(session, carrier, pages, message)

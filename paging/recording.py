@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation.models import Incident
 from paging import wake
-from paging.channels.base import Outcome, SendResult
 from paging.failover import fail_over
 from paging.models import Notification, NotificationStatus
+from paging.outbox.channel import Outcome, SendResult
 from people.models import User
 from store.db import Database
 

@@ -12,13 +12,24 @@ import hmac
 import secrets
 from datetime import datetime
 
+from sqlalchemy import String
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from paging.twoway_models import ServerSecret
+from store.base import Base, utcnow
 from store.settings import Settings
 
 SIGNING_KEY = "signing-key"
+
+
+class ServerSecret(Base):
+    """Secrets the server makes for itself (the link-signing key when none is configured)."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def _stored(session: Session, name: str) -> str | None:

@@ -17,6 +17,7 @@ from sqlalchemy import Result, Select, Table, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from escalation import step
+from people import contact_kinds
 from people.models import ContactMethod, ContactType, NotificationRule, Urgency, User
 from schedules import service as schedules
 from schedules.models import Schedule
@@ -153,7 +154,7 @@ def _people(session: Session, user_ids: list[str], urgency: Urgency, found: Reac
             found.unreached.append(Unreached("user_deactivated", why, {"user_id": user_id}))
             continue
         usable = _for_urgency(rules, urgency)
-        paged = [r for r in usable if not (r.channel is ContactType.sms and r.sms_opted_out)]
+        paged = [r for r in usable if not contact_kinds.opted_out(r.channel, r.sms_opted_out)]
         if paged:
             found.people.append((person, paged))
         else:

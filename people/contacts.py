@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from people import tokens, validation
+from people import contact_kinds, tokens
 from people.access import require_manage_contacts
 from people.models import ContactMethod, ContactType, NotificationRule, Urgency
 from people.service import get_user
@@ -37,12 +37,8 @@ class PendingVerification:
 
 
 def normalise_address(kind: ContactType, address: str) -> str:
-    try:
-        if kind is ContactType.email:
-            return validation.email(address)
-        return validation.e164_phone(address)
-    except ValueError as exc:
-        raise Invalid("address", str(exc)) from exc
+    """The address as stored, by the rules the kind's channel registered."""
+    return contact_kinds.normalise_address(kind.value, address)
 
 
 def get_contact_method(session: Session, contact_method_id: str) -> ContactMethod:

@@ -28,9 +28,13 @@ class TeamRole(enum.StrEnum):
 
 
 class ContactType(enum.StrEnum):
+    """Contact kinds; each is served by a channel that registers its rules
+    (``people.contact_kinds``)."""
+
     sms = "sms"
     voice = "voice"
     email = "email"
+    webhook = "webhook"  # an https URL receiving signed JSON pages
 
 
 class Urgency(enum.StrEnum):

@@ -8,9 +8,9 @@ from __future__ import annotations
 import calendars.models
 import escalation.models
 import paging.integrations_models
-import paging.link_models
 import paging.models
-import paging.twoway_models
+import paging.providers.twilio.models
+import paging.server_secret
 import people.auth_models
 import people.models
 import schedules.models

@@ -1,4 +1,4 @@
-"""Outbound HTTP to URLs that users give us (calendar imports; webhooks later): no SSRF.
+"""Outbound HTTP to URLs that users give us (calendar imports, outgoing webhooks): no SSRF.
 
 A URL a user types must not reach what only this server can reach: loopback, private and
 link-local networks (cloud metadata at 169.254.169.254), CGNAT, multicast, reserved and
@@ -34,6 +34,7 @@ __all__ = [
     "OutboundRefused",
     "check_url",
     "get",
+    "post",
     "refusal",
 ]
 
@@ -268,3 +269,46 @@ def get(
         raise FetchFailed(f"GET {url}: timed out ({type(exc).__name__})") from exc
     except httpx.HTTPError as exc:
         raise FetchFailed(f"GET {url} failed: {exc}") from exc
+
+
+def post(
+    url: str,
+    body: bytes,
+    *,
+    allow_private: bool,
+    headers: dict[str, str] | None = None,
+    max_bytes: int = 64 * 1024,
+    timeout: httpx.Timeout = TIMEOUT,
+    refuse: Policy = refusal,
+) -> Answer:
+    """POST ``body`` to ``url`` through the same guard as :func:`get` (outgoing webhooks).
+
+    Redirects are not followed (a 3xx is returned as it is). Raises :class:`OutboundRefused`
+    for an address ``refuse`` refuses (unless ``allow_private``), :class:`FetchFailed` when the
+    connection fails or times out, or the answer is over ``max_bytes`` (it is read only to
+    free the connection).
+    """
+    _split(url)
+    try:
+        with (
+            httpx.Client(
+                transport=_GuardedTransport(_policy(allow_private, refuse)),
+                timeout=timeout,
+                follow_redirects=False,
+                trust_env=False,
+            ) as client,
+            client.stream("POST", url, content=body, headers=headers) as answer,
+        ):
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in answer.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FetchFailed(f"POST {url}: the answer is over {max_bytes} bytes")
+                chunks.append(chunk)
+            content_type = answer.headers.get("content-type", "").split(";")[0].strip()
+            return Answer(answer.status_code, content_type, b"".join(chunks))
+    except httpx.TimeoutException as exc:
+        raise FetchFailed(f"POST {url}: timed out ({type(exc).__name__})") from exc
+    except httpx.HTTPError as exc:
+        raise FetchFailed(f"POST {url} failed: {exc}") from exc

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.app import create_app
+from paging.providers.registry import wire
 from store import migrate
 from store.db import Database
 from store.settings import Settings
@@ -17,6 +18,9 @@ from tests import dbtools
 from tests.factories import Factory
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
+
+#: The providers' contact kinds, registered into people as the app and the CLI do at start-up.
+wire(Settings(_env_file=None))
 
 
 @pytest.fixture(scope="session")

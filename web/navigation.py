@@ -22,7 +22,7 @@ class NavItem:
 
 def test_phone_available(page: Page) -> bool:
     """The test phone is for admins, and only while a provider is not configured."""
-    from paging import test_phone
+    from paging.providers.log import test_phone
 
     return page.is_admin and test_phone.enabled(page.settings)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import typer
 
 from api.cli import admin, demo, incidents, oncall, serve  # noqa: F401 -- they register commands
-from api.cli.base import CliError, app, setup_logging
+from api.cli.base import CliError, app, settings, setup_logging
+from paging.providers.registry import wire
 
 __all__ = ["app", "main"]
 
@@ -17,6 +18,7 @@ __all__ = ["app", "main"]
 def main() -> None:
     try:
         setup_logging()
+        wire(settings())
     except CliError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None

@@ -129,8 +129,8 @@ def _report(
 
 
 def _engine(database: Database, config: Settings) -> Engine:
-    from paging.channels.registry import build_channels, build_decorators
     from paging.engine import Engine
+    from paging.providers.registry import build_channels, build_decorators
 
     return Engine(
         database,

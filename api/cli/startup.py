@@ -20,6 +20,7 @@ from importlib.metadata import version
 from urllib.parse import urlsplit
 
 from api.cli.base import CliError
+from paging.providers.registry import CHANNEL_TYPES
 from people.models import ContactType
 from store.db import Database, is_sqlite, sqlite_path
 from store.settings import Settings
@@ -101,6 +102,7 @@ def _providers(settings: Settings, live: Collection[str]) -> str:
         "sms": f"Twilio from {settings.twilio_from}",
         "voice": f"Twilio from {settings.twilio_from}",
         "email": f"SMTP {settings.smtp_host}:{settings.smtp_port}",
+        "webhook": "signed HTTPS POST",
     }
     return ", ".join(f"{kind} by {by.get(kind, kind)}" for kind in sorted(live))
 
@@ -141,7 +143,9 @@ def report(
     else:
         kinds = [kind.value for kind in ContactType]
         live = [k for k in kinds if k in live_channels]
-        logged = [k for k in kinds if k not in live_channels]
+        # The kinds whose provider is not configured (a webhook needs no configuration).
+        unconfigured = CHANNEL_TYPES.unconfigured(settings)
+        logged = [k for k in kinds if k not in live_channels and k in unconfigured]
         if live:
             lines.append(Line(logging.INFO, f"pages: {_providers(settings, live)}"))
         if logged:

@@ -16,13 +16,13 @@ from api.openapi import problem_response
 from escalation import incidents as incident_rows
 from paging import links
 from paging.actions import Action
-from paging.email_text import (
+from paging.outgoing import incident_url
+from paging.providers.email.email_text import (
     ActionPage,
     render_action_confirmation_page,
     render_action_done_page,
     render_action_error_page,
 )
-from paging.outgoing import incident_url
 from paging.replies_parse import Action as ReplyAction
 from store.errors import DomainError
 

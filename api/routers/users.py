@@ -26,6 +26,7 @@ from api.schemas.people import (
 )
 from escalation import commitments
 from paging import contact_notices
+from paging.providers.webhook import signature
 from people import contacts, passwords
 from people import service as people
 from people.access import can_see_user_secrets
@@ -234,6 +235,25 @@ def send_test_page(cm_id: str, session: SessionDep, actor: CurrentActor, now: No
     """Goes out now through the contact method's channel; a disabled or opted-out one is 409."""
     row = contact_notices.send_test(session, actor, cm_id, now)
     return NoticeOut(notification_id=row.id, channel=row.channel, address=row.address)
+
+
+class WebhookKeyOut(BaseModel):
+    key: str
+
+
+@router.get(
+    "/contact-methods/{cm_id}/webhook-key",
+    tags=["contact methods"],
+    summary="The signing key of one's own webhook (its owner only)",
+    responses=problems(403, 409),
+)
+def webhook_key(
+    cm_id: str, session: SessionDep, actor: CurrentActor, settings: SettingsDep, now: NowDep
+) -> WebhookKeyOut:
+    """The HMAC-SHA256 key of the `Watchbill-Signature` header of the pages this webhook
+    receives. Only its owner reads it (not admins: they manage the method, they do not need its
+    key); any other contact method is 409."""
+    return WebhookKeyOut(key=signature.key_for_owner(session, settings, actor, cm_id, now))
 
 
 @router.delete(

@@ -15,7 +15,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from api.deps import NowDep, SessionDep, SettingsDep, get_database
 from api.openapi import problems
-from paging import delivery_status, replies, voice_calls
+from paging.providers.twilio import calls, inbound
+from paging.providers.twilio import status as delivery_status
 from people import validation
 from store.db import Database
 from store.errors import Invalid
@@ -80,13 +81,13 @@ def _required(params: dict[str, str], name: str, max_length: int) -> str:
 def inbound_sms(params: TwilioParams, session: SessionDep, now: NowDep) -> Response:
     """Called by Twilio, checked against `X-Twilio-Signature` (403 and no effect when it is
     wrong). Answers TwiML."""
-    message = replies.InboundMessage(
+    message = inbound.InboundMessage(
         message_sid=_required(params, "MessageSid", 64),
         sender=_required(params, "From", 32),
         body=params.get("Body", ""),
         opt_out_type=params.get("OptOutType") or None,
     )
-    answer = replies.handle_sms(session, message, now)
+    answer = inbound.handle_sms(session, message, now)
     response = MessagingResponse()
     if answer:
         response.message(answer)
@@ -110,7 +111,7 @@ def voice(
     """Called by Twilio, checked against `X-Twilio-Signature`: the call's TwiML reads the page;
     `Digits` 4 acknowledges, 5 escalates, 6 resolves, `*` repeats."""
     digits = params.get("Digits") or None
-    return twiml(voice_calls.answer_call(session, settings, notification_id, digits, attempt, now))
+    return twiml(calls.answer_call(session, settings, notification_id, digits, attempt, now))
 
 
 @router.post(

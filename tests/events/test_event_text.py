@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import xml.dom.minidom
 
-from paging.voice_twiml import page_speech, page_twiml
+from paging.providers.twilio.twiml import page_speech, page_twiml
 from tests.events.conftest import Desk, trigger_body
 
 

@@ -15,11 +15,12 @@ from sqlalchemy import event, func, select, text
 from escalation import incidents as incident_rows
 from escalation.models import IncidentLog
 from paging import actions, intake, sent_lately
-from paging.channels.base import Outcome, Outgoing, SendResult
-from paging.channels.log import LogChannel
 from paging.dispatch import RECHECK_AFTER, Claim, Dispatcher
 from paging.engine import Engine
 from paging.models import Notification, NotificationStatus
+from paging.outbox.channel import Outcome, Outgoing, SendResult
+from paging.providers.log.channel import LogChannel
+from paging.providers.registry import CHANNEL_TYPES
 from people.models import ContactType
 from store.db import Database
 from store.settings import Settings
@@ -75,9 +76,10 @@ def _dispatcher(
         database,
         settings,
         {"sms": channel} if channel is not None else {},  # type: ignore[dict-item]
-        LogChannel(database),
+        LogChannel(database, render=CHANNEL_TYPES.render),
         engine_id="t",
         clock=clock,
+        channel_types=CHANNEL_TYPES,
         lease=timedelta(seconds=30),
     )
 

@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 
 from escalation.models import IncidentLog
 from paging import intake
-from paging.channels.base import Outgoing, SendResult
-from paging.channels.log import LogChannel
 from paging.dispatch import Dispatcher
 from paging.models import Notification, NotificationStatus
+from paging.outbox.channel import Outgoing, SendResult
+from paging.providers.log.channel import LogChannel
+from paging.providers.registry import CHANNEL_TYPES
 from people.models import ContactType
 from store.db import Database
 from store.settings import Settings
@@ -64,7 +65,14 @@ def _dispatcher(
     database: Database, settings: Settings, clock: Clock, channel: LogChannel, name: str
 ) -> Dispatcher:
     return Dispatcher(
-        database, settings, {}, channel, engine_id=name, clock=clock, lease=timedelta(seconds=30)
+        database,
+        settings,
+        {},
+        channel,
+        engine_id=name,
+        clock=clock,
+        channel_types=CHANNEL_TYPES,
+        lease=timedelta(seconds=30),
     )
 
 

@@ -20,8 +20,10 @@ from sqlalchemy import select
 
 from escalation import service as escalation
 from escalation.models import TargetType
-from paging import heartbeats, maintenance, notes, sms_links, support_hours
+from paging import heartbeats, maintenance, notes, support_hours
 from paging.models import Notification
+from paging.providers.registry import wire
+from paging.providers.twilio import short_links
 from people.models import ContactType, TeamRole, UserRole
 from schedules import overrides
 from schedules import service as schedules
@@ -215,14 +217,15 @@ def sms_link(served: Served, ids: dict[str, str]) -> str:
     """The short link the responder's page SMS carries (once the engine has paged them)."""
     settings = Settings(_env_file=None, public_url=served.base_url)
     with served.database.transaction() as session:
-        token = sms_links.token_for(
+        token = short_links.token_for(
             session, settings, ids["incident"], ids["responder_id"], utcnow()
         )
-    return sms_links.PATH + token
+    return short_links.PATH + token
 
 
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else OUT
+    wire(Settings(_env_file=None))
     out.mkdir(parents=True, exist_ok=True)
     with (
         tempfile.TemporaryDirectory() as directory,

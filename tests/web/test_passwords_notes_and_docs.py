@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from escalation import service as escalation
 from escalation.models import Incident, IncidentStatus
-from paging import intake, test_phone
+from paging import intake
 from paging.contact_notices import PASSWORD_RESET
 from paging.models import Notification, NotificationStatus
+from paging.providers.log import test_phone
 from people import passwords
 from people.models import ContactType, User
 from store.audit import Actor

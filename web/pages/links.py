@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from paging import actions, sms_links
+from paging import actions
 from paging.links import LinkError
+from paging.providers.twilio import short_links
 from store.errors import DomainError
 from web.deps import PageDep, SessionDep
 from web.incident_view import incident_view
@@ -22,7 +23,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 @router.get("/l/{token}")
 def show(token: str, page: PageDep, session: SessionDep) -> Response:
     try:
-        opened = sms_links.open_link(session, page.settings, token, page.now)
+        opened = short_links.open_link(session, page.settings, token, page.now)
     except LinkError as exc:
         return error_page(page.request, exc.status, exc.message)
     view = incident_view(session, opened.incident, opened.actor)
@@ -48,7 +49,7 @@ def act(
     if action is None:
         return error_page(page.request, 422, "Choose Acknowledge, Resolve or Escalate.")
     try:
-        opened, result = sms_links.act(session, page.settings, token, action, page.now)
+        opened, result = short_links.act(session, page.settings, token, action, page.now)
     except LinkError as exc:
         return error_page(page.request, exc.status, exc.message)
     except DomainError as exc:
@@ -62,4 +63,4 @@ def act(
         return page.render(
             "links/incident.html", view=view, link_token=token, person=opened.user, done=message
         )
-    return page.redirect(sms_links.PATH + token, message)
+    return page.redirect(short_links.PATH + token, message)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from paging import test_phone
+from paging.providers.log import test_phone
 from web.deps import Form, SessionDep, SignedIn
 from web.routing import WebRoute
 

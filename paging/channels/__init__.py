@@ -1,1 +1,0 @@
-"""Outbound channels behind one small interface (``paging.channels.base.Channel``)."""

@@ -1,0 +1,1 @@
+"""The outbox: what is owed to whom, claimed, bundled, sent through a channel, recorded."""

@@ -1,0 +1,1 @@
+"""E-mail over SMTP: the mails and their signed action links."""

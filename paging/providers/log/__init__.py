@@ -1,0 +1,1 @@
+"""The log channel: stands in for every provider not configured, and its test phone."""

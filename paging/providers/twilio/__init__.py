@@ -1,0 +1,1 @@
+"""Twilio: SMS and voice out, replies, key presses and delivery receipts in."""

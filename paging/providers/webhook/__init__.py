@@ -1,0 +1,1 @@
+"""Outgoing webhooks: a JSON page, signed, POSTed to a URL; ack / resolve by signed callbacks."""
