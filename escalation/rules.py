@@ -1,4 +1,4 @@
-"""Pure incident rules: urgency from severity, and which transitions are allowed."""
+"""Pure incident rules: urgency from severity, and when an incident may be acknowledged."""
 
 from __future__ import annotations
 
@@ -15,12 +15,3 @@ def default_urgency(severity: Severity) -> Urgency:
 
 def can_acknowledge(status: IncidentStatus) -> bool:
     return status is IncidentStatus.triggered
-
-
-def can_resolve(status: IncidentStatus) -> bool:
-    return status is not IncidentStatus.resolved
-
-
-def can_escalate(status: IncidentStatus) -> bool:
-    """Escalating an acknowledged incident re-triggers it at the next tier (as PagerDuty)."""
-    return status is not IncidentStatus.resolved
