@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from escalation import step
 from paging import tier_people
 from people.models import Urgency
-from schedules import service as schedules
-from schedules.model import Shift
+from schedules import queries
+from schedules.core.values import Shift
 from store.errors import NotFound
 
 __all__ = ["Reached", "TierGap", "TierNow", "Way", "paged_now", "tiers_reaching_nobody"]
@@ -101,7 +101,7 @@ def _final(
     session: Session, schedule_id: str, since: datetime, until: datetime
 ) -> tuple[Shift, ...]:
     try:
-        return schedules.schedule_timeline(session, schedule_id, since, until).final
+        return queries.schedule_timeline(session, schedule_id, since, until).final
     except NotFound:  # a schedule deleted since: nobody is on call in it
         return ()
 

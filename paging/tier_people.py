@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from escalation import step
 from people.models import ContactMethod, ContactType, NotificationRule, Urgency, User
-from schedules import service as schedules
+from schedules import queries
 from schedules.models import Schedule
 from store.errors import DomainError
 
@@ -107,7 +107,7 @@ def _on_call(session: Session, schedule_id: str, at: datetime) -> tuple[str | No
         why = f"Schedule {schedule_id} no longer exists"
         return None, Unreached("nobody_on_call", why, {"schedule_id": schedule_id})
     try:
-        shift = schedules.on_call_shift(session, schedule_id, at, whole=False)
+        shift = queries.on_call_shift(session, schedule_id, at, whole=False)
     except DomainError as exc:
         why = f"Schedule '{schedule.name}' cannot say who is on call: {exc.detail}"
         return None, Unreached("nobody_on_call", why, {"schedule_id": schedule_id})

@@ -21,9 +21,10 @@ from api.schemas.schedules import (
 )
 from api.types import Instant
 from people import service as people
-from schedules import edits, rows
+from schedules import rows
 from schedules import service as schedules
-from schedules.model import LayerVersion, Shift
+from schedules.core import edits
+from schedules.core.values import LayerVersion, Shift
 from schedules.models import Schedule, ScheduleLayer, ScheduleOverride
 from schedules.specs import LayerSpec, RestrictionSpec
 from store.settings import Settings

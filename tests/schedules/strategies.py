@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
-from schedules.edits import add_version, change_users, end_layer, revise
-from schedules.model import (
+from schedules.core.edits import add_version, change_users, end_layer, revise
+from schedules.core.values import (
     Layer,
     LayerVersion,
     Override,
     Restriction,
     Rotation,
-    Schedule,
+    SchedulePlan,
     ShiftUnit,
 )
 
@@ -53,7 +53,7 @@ def transitions(zone: str) -> tuple[datetime, ...]:
 class Case:
     """A random schedule plus a query window."""
 
-    schedule: Schedule
+    schedule: SchedulePlan
     since: datetime
     until: datetime
 
@@ -171,7 +171,7 @@ def cases(draw: st.DrawFn, max_layers: int = 4) -> Case:
     if draw(st.booleans()):  # odd, non-round window edges
         since -= timedelta(seconds=draw(st.integers(0, 3599)))
     count = draw(st.integers(1, max_layers))
-    schedule = Schedule(
+    schedule = SchedulePlan(
         zone,
         tuple(draw(layers(zone, since, until, n)) for n in range(count)),
         draw(overrides(since, until)),

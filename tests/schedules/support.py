@@ -6,17 +6,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from schedules.model import (
+from schedules.core.timeline import timeline
+from schedules.core.values import (
     Layer,
     LayerVersion,
     Override,
     Restriction,
     Rotation,
-    Schedule,
+    SchedulePlan,
     Shift,
     ShiftUnit,
 )
-from schedules.timeline import timeline
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -65,8 +65,8 @@ def layer(layer_id: str = "primary", *versions: LayerVersion) -> Layer:
     return Layer(layer_id, layer_id.title(), versions)
 
 
-def schedule(zone: str, *layers: Layer, overrides: Sequence[Override] = ()) -> Schedule:
-    return Schedule(zone, layers, tuple(overrides))
+def schedule(zone: str, *layers: Layer, overrides: Sequence[Override] = ()) -> SchedulePlan:
+    return SchedulePlan(zone, layers, tuple(overrides))
 
 
 def single(
@@ -80,7 +80,7 @@ def single(
     start: datetime | None = None,
     end: datetime | None = None,
     start_index: int = 0,
-) -> Schedule:
+) -> SchedulePlan:
     """A schedule with one layer of one version."""
     only = version(
         handoff,
@@ -95,7 +95,7 @@ def single(
     return schedule(zone, layer("primary", only))
 
 
-def final(sched: Schedule, since: datetime, until: datetime) -> tuple[Shift, ...]:
+def final(sched: SchedulePlan, since: datetime, until: datetime) -> tuple[Shift, ...]:
     return timeline(sched, since, until).final
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from schedules.changes import ShiftChange, changed, compare
-from schedules.model import Shift
+from schedules.core.changes import ShiftChange, changed, compare
+from schedules.core.values import Shift
 
 T = datetime(2025, 12, 8, tzinfo=UTC)
 H = timedelta(hours=1)

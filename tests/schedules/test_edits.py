@@ -5,16 +5,17 @@ from datetime import datetime
 
 import pytest
 
-from schedules.edits import (
+from schedules.core.edits import (
     add_version,
     change_users,
     end_layer,
     revise,
+    superseded,
     version_at,
     with_layer_version,
 )
-from schedules.model import Holdover, Layer, Rotation, Schedule, ScheduleError
-from schedules.timeline import on_call_user, timeline
+from schedules.core.timeline import on_call_user, timeline
+from schedules.core.values import Holdover, Layer, Rotation, ScheduleError, SchedulePlan
 from tests.schedules.support import final, layer, local, schedule, summary, version
 
 NY = "America/New_York"
@@ -25,12 +26,12 @@ def at(day: int, hour: int = 0, minute: int = 0) -> datetime:
     return local(NY, 2024, 6, day, hour, minute)
 
 
-def primary() -> Schedule:
+def primary() -> SchedulePlan:
     """Daily 09:00 handoffs ann (Mon) -> bob (Tue) -> cat (Wed) -> ann ..."""
     return schedule(NY, layer("primary", version(at(3, 9), 1, "days")))
 
 
-def edit(sched: Schedule, users: list[str], when: datetime, keep_current: bool) -> Schedule:
+def edit(sched: SchedulePlan, users: list[str], when: datetime, keep_current: bool) -> SchedulePlan:
     return with_layer_version(
         sched,
         "primary",
@@ -39,7 +40,7 @@ def edit(sched: Schedule, users: list[str], when: datetime, keep_current: bool) 
     )
 
 
-def week(sched: Schedule) -> list[tuple[str, str, str]]:
+def week(sched: SchedulePlan) -> list[tuple[str, str, str]]:
     return summary(final(sched, at(3, 9), at(9, 9)), NY)
 
 
@@ -158,3 +159,11 @@ def test_invalid_edits_are_rejected() -> None:
         add_version(Layer("l", "L", (current,)), replace(current, effective_from=None))
     with pytest.raises(ScheduleError):
         with_layer_version(primary(), "nope", lambda v: v, at(5))
+
+
+def test_superseded_names_only_versions_not_yet_in_force_at_the_edit() -> None:
+    # The one rule both the pure layers (add_version) and the layer rows follow.
+    assert superseded(at(9), at(9))
+    assert superseded(at(10), at(9))
+    assert not superseded(at(8), at(9))
+    assert not superseded(None, at(9))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from schedules import handoffs
-from schedules.model import Layer, LayerVersion, Rotation, Schedule
-from schedules.timeline import on_call_user
+from schedules.core import handoffs
+from schedules.core.timeline import on_call_user
+from schedules.core.values import Layer, LayerVersion, Rotation, SchedulePlan
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -17,7 +17,7 @@ def _version(start: datetime, rotation: Rotation, users: tuple[str, ...]) -> Lay
 
 
 def _on_call(version: LayerVersion, at: datetime) -> str | None:
-    schedule = Schedule("Europe/Berlin", (Layer("l", "L", (version,)),))
+    schedule = SchedulePlan("Europe/Berlin", (Layer("l", "L", (version,)),))
     return on_call_user(schedule, at)
 
 

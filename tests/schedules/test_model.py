@@ -5,14 +5,14 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from schedules.model import (
+from schedules.core.values import (
     Layer,
     LayerVersion,
     Override,
     Restriction,
     Rotation,
-    Schedule,
     ScheduleError,
+    SchedulePlan,
 )
 
 T0 = datetime(2024, 6, 3, 9, tzinfo=UTC)
@@ -47,8 +47,8 @@ def test_schedule_error_is_a_value_error() -> None:
         lambda: Layer("l", "L", (replace(good_version(), effective_from=T0), good_version())),
         lambda: Override("o", "ann", T0, T0, T0),
         lambda: Override("o", "ann", T0, T0 + timedelta(hours=1), NAIVE),
-        lambda: Schedule("Mars/Olympus_Mons"),
-        lambda: Schedule("../etc/passwd"),
+        lambda: SchedulePlan("Mars/Olympus_Mons"),
+        lambda: SchedulePlan("../etc/passwd"),
     ],
 )
 def test_invalid_inputs_raise_schedule_error(build: object) -> None:
@@ -61,4 +61,4 @@ def test_valid_inputs_are_normalised_to_tuples() -> None:
     version = LayerVersion(None, T0, T0, ["ann", "bob"], Rotation(T0, 2, "weeks"), [])  # type: ignore[arg-type]
     assert version.users == ("ann", "bob") and version.restrictions == ()
     assert version.end == version.start  # an empty layer is allowed
-    assert Schedule("UTC", [Layer("l", "L", [version])]).layers[0].versions == (version,)  # type: ignore[arg-type]
+    assert SchedulePlan("UTC", [Layer("l", "L", [version])]).layers[0].versions == (version,)  # type: ignore[arg-type]

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schedules.edits import add_version, change_users
-from schedules.model import Gap, Schedule, Shift, Timeline
-from schedules.rotation import Grid
-from schedules.timeline import coalesce_by_user, next_shift, on_call, on_call_user, timeline
+from schedules.core.edits import add_version, change_users
+from schedules.core.rotation import Grid
+from schedules.core.timeline import coalesce_by_user, next_shift, on_call, on_call_user, timeline
+from schedules.core.values import Gap, SchedulePlan, Shift, Timeline
 from tests.schedules.strategies import USERS, Case, cases, edits
 
 SETTINGS = settings(
@@ -58,7 +58,7 @@ def probes(case: Case, tl: Timeline, limit: int = 40) -> list[datetime]:
     return inside[::step]
 
 
-def brute_force(schedule: Schedule, tl: Timeline, at: datetime) -> Key:
+def brute_force(schedule: SchedulePlan, tl: Timeline, at: datetime) -> Key:
     """Precedence straight from the definition, using the per-layer pieces."""
     newest_first = sorted(schedule.overrides, key=lambda o: (o.created_at, o.id), reverse=True)
     for o in newest_first:

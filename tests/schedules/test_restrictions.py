@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from schedules.model import Restriction, ScheduleError
-from schedules.restrictions import windows
-from schedules.timeline import timeline
+from schedules.core.restrictions import windows
+from schedules.core.timeline import timeline
+from schedules.core.values import Restriction, ScheduleError
 from tests.schedules.support import (
     DAY,
     final,

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schedules.model import Rotation
-from schedules.rotation import Grid
-from schedules.timeline import on_call_user
-from schedules.wallclock import to_wall, wall_kind
+from schedules.core.rotation import Grid
+from schedules.core.timeline import on_call_user
+from schedules.core.values import Rotation
+from schedules.core.wallclock import to_wall, wall_kind
 from tests.schedules.strategies import ZONES, instants_near, rotations
 from tests.schedules.support import DAY, final, hours, local, single, summary
 

@@ -4,21 +4,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from schedules.model import (
-    Gap,
-    Override,
-    Restriction,
-    Schedule,
-    ScheduleError,
-    Shift,
-    WindowTooLargeError,
-)
-from schedules.timeline import (
+from schedules.core.timeline import (
     coalesce_by_user,
     next_shift,
     on_call,
     on_call_user,
     timeline,
+)
+from schedules.core.values import (
+    Gap,
+    Override,
+    Restriction,
+    ScheduleError,
+    SchedulePlan,
+    Shift,
+    WindowTooLargeError,
 )
 from tests.schedules.support import DAY, final, layer, local, schedule, summary, version
 
@@ -32,21 +32,21 @@ def at(day: int, hour: int = 0, minute: int = 0) -> datetime:
     return local(NY, 2024, 6, day, hour, minute)
 
 
-def primary() -> Schedule:
+def primary() -> SchedulePlan:
     """Daily 09:00 handoffs ann -> bob -> cat; ann from Monday 09:00."""
     return schedule(NY, layer("primary", version(at(3, 9), 1, "days")))
 
 
-def with_overrides(*overrides: Override, base: Schedule | None = None) -> Schedule:
+def with_overrides(*overrides: Override, base: SchedulePlan | None = None) -> SchedulePlan:
     base = base or primary()
-    return Schedule(base.time_zone, base.layers, overrides)
+    return SchedulePlan(base.time_zone, base.layers, overrides)
 
 
 def override(oid: str, user: str, start: datetime, end: datetime, created: int = 0) -> Override:
     return Override(oid, user, start, end, datetime(2024, 1, 1, tzinfo=UTC) + created * DAY)
 
 
-def two_layers() -> Schedule:
+def two_layers() -> SchedulePlan:
     office = Restriction.parse("09:00", "17:00", ["mon", "tue", "wed", "thu", "fri"])
     business = version(at(3, 9), 1, "days", ["dan", "eve"], restrictions=[office])
     return schedule(NY, layer("primary", version(at(3, 9), 1, "days")), layer("business", business))
@@ -71,7 +71,7 @@ def test_nobody_on_call_is_an_explicit_gap() -> None:
 
 
 def test_an_empty_schedule_is_one_gap_and_an_empty_window_is_empty() -> None:
-    tl = timeline(Schedule(NY), at(3), at(4))
+    tl = timeline(SchedulePlan(NY), at(3), at(4))
     assert tl.final == () and tl.gaps == (Gap(at(3), at(4)),) and tl.layers == ()
     assert timeline(primary(), at(3), at(3)).segments() == ()
 

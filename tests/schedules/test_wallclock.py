@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schedules.wallclock import to_instant, to_wall, wall_kind
+from schedules.core.wallclock import to_instant, to_wall, wall_kind
 from tests.schedules.strategies import ZONES, transitions
 from tests.schedules.support import utc
 

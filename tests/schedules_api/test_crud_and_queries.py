@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from schedules import service
-from schedules.model import Shift
-from schedules.timeline import on_call_user, timeline
+from schedules import queries, service
+from schedules.core.timeline import on_call_user, timeline
+from schedules.core.values import Shift
 from store.db import Database
 from tests.conftest import admin_headers
 from tests.schedules_api.conftest import Api, at, layer, shifts
@@ -137,7 +137,7 @@ def test_timeline_and_oncall_match_the_pure_core(api: Api, database: Database) -
             [] if expected_user is None else [expected_user]
         )
         with database.transaction() as session:
-            point = service.on_call_shift(session, sid, instant, whole=False)
+            point = queries.on_call_shift(session, sid, instant, whole=False)
             assert (point.user_id if point else None) == expected_user
         if answer["shift"] is not None:
             assert at(answer["shift"]["start"]) <= instant < at(answer["shift"]["end"])
@@ -231,8 +231,8 @@ def test_next_shift_for_a_user(api: Api, database: Database) -> None:
     assert nothing["shift"] is None
     api.get("/users/nobody/next-shift", status=404)
     with database.transaction() as session:
-        assert service.schedule_ids_for_user(session, bob.id) == sorted([sid, second])
-        assert service.schedule_ids_for_user(session, ada.id) == [sid]
+        assert queries.schedule_ids_for_user(session, bob.id) == sorted([sid, second])
+        assert queries.schedule_ids_for_user(session, ada.id) == [sid]
 
 
 def test_delete_schedule_refused_while_a_policy_targets_it(api: Api) -> None:

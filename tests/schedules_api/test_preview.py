@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from people.models import TeamRole
 from people.service import authenticate
-from schedules import preview, rows
+from schedules import preview, queries, rows
 from schedules import service as schedules
 from schedules.models import LayerVersionRow
 from schedules.specs import LayerSpec, spec_of
@@ -67,7 +67,7 @@ def test_the_preview_is_what_saving_then_does_and_writes_nothing(
     with database.transaction() as session:
         schedules.update_schedule(session, SYSTEM, schedule_id, now=NOW, edits=edits)
     with database.transaction() as session:
-        saved = schedules.schedule_timeline(session, schedule_id, SINCE, UNTIL)
+        saved = queries.schedule_timeline(session, schedule_id, SINCE, UNTIL)
     assert saved.final == seen.after.final
     assert [s for s in saved.final if s.end <= NOW] == [
         s for s in seen.before.final if s.end <= NOW

@@ -1,7 +1,7 @@
 """A layer's start and handoffs as people say them: "every week, Monday 09:00, from 9 Dec".
 
 Pure (no database, no clock). The web editor shows a layer version in these words and turns
-what a person typed back into the ``start`` and :class:`~schedules.model.Rotation` a
+what a person typed back into the ``start`` and :class:`~schedules.core.values.Rotation` a
 :class:`~schedules.specs.LayerSpec` needs, on the wall clock of the schedule's zone:
 
 * the handoff anchor is the handoff (at the given weekday and time, every ``shift_length``
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from schedules.model import LayerVersion, Rotation, ShiftUnit
-from schedules.wallclock import to_instant, to_wall
+from schedules.core.values import LayerVersion, Rotation, ShiftUnit
+from schedules.core.wallclock import to_instant, to_wall
 
 __all__ = ["LocalLayer", "anchor", "describe", "resolve"]
 

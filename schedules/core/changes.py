@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
 
-from schedules.model import Shift
+from schedules.core.values import Shift
 
 __all__ = ["ShiftChange", "changed", "compare"]
 

@@ -3,13 +3,13 @@
 A new version is in force from its ``effective_from`` (the edit instant
 ``at``); everything before ``at`` keeps coming from the older versions, so an
 edit never rewrites the past.  The helpers here are pure: they build the new
-:class:`~schedules.model.LayerVersion` and :func:`add_version` /
+:class:`~schedules.core.values.LayerVersion` and :func:`add_version` /
 :func:`with_layer_version` splice it into a layer / schedule.
 
 ``change_users(..., keep_current=True)``
     The person holding the rotation slot that contains ``at`` (even if removed
     from the list, and regardless of restriction windows) stays on call until
-    that slot ends: the new version carries a :class:`~schedules.model.Holdover`
+    that slot ends: the new version carries a :class:`~schedules.core.values.Holdover`
     for ``[at, slot end)``.  The grid (anchor, length, unit) is unchanged; only
     ``start_index`` is re-anchored so that the slot after the holdover goes to
     the current person's successor: the next user after them in the NEW list,
@@ -31,24 +31,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from schedules.model import (
+from schedules.core.rotation import Grid, holder, version_index_at
+from schedules.core.values import (
     Holdover,
     Layer,
     LayerVersion,
     Restriction,
     Rotation,
-    Schedule,
     ScheduleError,
+    SchedulePlan,
     load_zone,
     require_aware,
 )
-from schedules.rotation import Grid, holder, version_index_at
 
 __all__ = [
     "add_version",
     "change_users",
     "end_layer",
     "revise",
+    "superseded",
     "version_at",
     "with_layer_version",
 ]
@@ -151,25 +152,32 @@ def end_layer(version: LayerVersion, at: datetime) -> LayerVersion:
     return replace(version, effective_from=at, end=end)
 
 
-def add_version(layer: Layer, version: LayerVersion) -> Layer:
-    """Append ``version`` to ``layer``'s history.
+def superseded(effective_from: datetime | None, since: datetime) -> bool:
+    """Whether a version in force from ``effective_from`` is dropped by one added from ``since``.
 
-    Versions effective at or after ``version.effective_from`` were never in
-    force before it; they are superseded (dropped).  Earlier ones are kept.
+    Versions effective at or after ``since`` were never in force before it (scheduled edits);
+    the new version replaces them.  Earlier ones (and the first, ``None``) are kept: the past
+    is never rewritten.  The one rule for the pure layers (:func:`add_version`) and the layer
+    rows (:func:`schedules.layer_rows.add_version`).
     """
+    return effective_from is not None and effective_from >= since
+
+
+def add_version(layer: Layer, version: LayerVersion) -> Layer:
+    """Append ``version`` to ``layer``'s history, dropping the versions it supersedes."""
     since = version.effective_from
     if since is None:
         raise ScheduleError("an added version needs effective_from")
-    kept = tuple(v for v in layer.versions if v.effective_from is None or v.effective_from < since)
+    kept = tuple(v for v in layer.versions if not superseded(v.effective_from, since))
     return replace(layer, versions=(*kept, version))
 
 
 def with_layer_version(
-    schedule: Schedule,
+    schedule: SchedulePlan,
     layer_id: str,
     build: Callable[[LayerVersion], LayerVersion],
     at: datetime,
-) -> Schedule:
+) -> SchedulePlan:
     """Edit layer ``layer_id`` of ``schedule``: ``build`` maps the version in force
     at ``at`` to the new version, which is then added with :func:`add_version`."""
     layers = list(schedule.layers)

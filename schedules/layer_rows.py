@@ -1,8 +1,10 @@
-"""Layer rows edited with history: every change is a new version in force from an instant.
+"""Layer rows edited with history: every change is a new version row in force from an instant.
 
-Versions in force before the instant are never touched; versions that would only have come
-into force at or after it (scheduled edits) are superseded and removed, exactly like
-:func:`schedules.edits.add_version` does in the pure core.
+The row side of :mod:`schedules.core.edits` (pure version edits) and :mod:`schedules.specs` (a
+client's layer spec turned into a version): versions in force before the instant are never
+touched; the ones :func:`schedules.core.edits.superseded` names are removed.  No queries; the
+session-level operations are :mod:`schedules.layers` (one layer) and
+:func:`schedules.service.update_schedule` (every layer at once, through :func:`apply_layers`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from schedules import edits, rows
-from schedules.model import LayerVersion
+from schedules import rows
+from schedules.core import edits
+from schedules.core.values import LayerVersion
 from schedules.models import Schedule, ScheduleLayer
 from schedules.specs import LayerSpec, build_version, check_unique, edit_version, end_version
 from store.audit import Actor
@@ -35,11 +38,11 @@ def new_layer(
 
 
 def add_version(layer: ScheduleLayer, version: LayerVersion, actor: Actor) -> None:
-    """Append ``version``; versions effective at or after it were never in force: drop them."""
+    """Append ``version``, removing the rows :func:`schedules.core.edits.superseded` names."""
     since = version.effective_from
     assert since is not None
     for row in list(layer.versions):
-        if row.effective_from is not None and row.effective_from >= since:
+        if edits.superseded(row.effective_from, since):
             layer.versions.remove(row)
     layer.versions.append(rows.version_row(version, actor.label))
 

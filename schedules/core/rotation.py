@@ -2,7 +2,7 @@
 
 Grid
     Handoff ``k`` is at ``anchor_wall + k * step`` on the schedule zone's wall
-    clock (naive arithmetic) resolved with :func:`~schedules.wallclock.to_instant`,
+    clock (naive arithmetic) resolved with :func:`~schedules.core.wallclock.to_instant`,
     ``k = 0`` included: an anchor given as the second occurrence of an ambiguous
     wall time resolves to the first occurrence like every other handoff, which
     keeps the grid monotone.  Slot ``k`` is ``[handoff(k), handoff(k + 1))``;
@@ -26,9 +26,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from schedules.model import Layer, LayerVersion, Rotation
-from schedules.restrictions import Piece, clip_pieces, windows
-from schedules.wallclock import to_instant, to_wall
+from schedules.core.restrictions import Piece, clip_pieces, windows
+from schedules.core.values import Layer, LayerVersion, Rotation
+from schedules.core.wallclock import to_instant, to_wall
 
 __all__ = [
     "Grid",
@@ -42,7 +42,7 @@ _UNIT_STEP = {"hours": timedelta(hours=1), "days": timedelta(days=1), "weeks": t
 
 
 class Grid:
-    """The handoff grid of a :class:`~schedules.model.Rotation` in one zone."""
+    """The handoff grid of a :class:`~schedules.core.values.Rotation` in one zone."""
 
     __slots__ = ("anchor_wall", "step", "tz")
 

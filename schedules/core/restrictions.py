@@ -1,10 +1,10 @@
 """Restriction windows: local-clock intervals outside which a layer covers nobody.
 
-A :class:`~schedules.model.Restriction` ``(start, end, days)`` opens a window on
+A :class:`~schedules.core.values.Restriction` ``(start, end, days)`` opens a window on
 every local date whose weekday is in ``days`` (every date when ``None``), from
 ``start`` that date to ``end`` the same date, or the next date when
 ``end <= start`` (so ``08:00``-``08:00`` is a full day).  Window edges are wall
-times resolved with :func:`schedules.wallclock.to_instant` (nonexistent -> the
+times resolved with :func:`schedules.core.wallclock.to_instant` (nonexistent -> the
 transition instant, ambiguous -> first occurrence).
 
 Only the dates around the query interval are generated, with a dateutil
@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, rrule
 
-from schedules.model import Restriction
-from schedules.wallclock import to_instant, to_wall
+from schedules.core.values import Restriction
+from schedules.core.wallclock import to_instant, to_wall
 
 __all__ = ["Interval", "Piece", "clip_pieces", "merge_intervals", "windows"]
 

@@ -3,7 +3,7 @@
 Precedence
     Overrides beat every layer; among overlapping overrides the newest by
     ``(created_at, id)`` wins.  Among layers, a later layer in
-    ``Schedule.layers`` wins wherever it has someone; where it has nobody the
+    ``SchedulePlan.layers`` wins wherever it has someone; where it has nobody the
     earlier layers show through.  At most one person is on call at a time.
 
 Merging and attribution
@@ -31,18 +31,18 @@ from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
-from schedules.model import (
+from schedules.core.restrictions import Piece
+from schedules.core.rotation import layer_pieces
+from schedules.core.values import (
     Gap,
-    Schedule,
     ScheduleError,
+    SchedulePlan,
     Shift,
     Timeline,
     WindowTooLargeError,
     load_zone,
     require_aware,
 )
-from schedules.restrictions import Piece
-from schedules.rotation import layer_pieces
 
 __all__ = [
     "EXTENT_CAP",
@@ -74,7 +74,7 @@ class _Context:
 
     __slots__ = ("overrides", "schedule", "tz")
 
-    def __init__(self, schedule: Schedule) -> None:
+    def __init__(self, schedule: SchedulePlan) -> None:
         self.schedule = schedule
         self.tz: ZoneInfo = load_zone(schedule.time_zone)
         ranked = sorted(schedule.overrides, key=lambda o: (o.created_at, o.id))
@@ -209,7 +209,7 @@ def _utc(value: datetime, what: str) -> datetime:
 
 
 def timeline(
-    schedule: Schedule, since: datetime, until: datetime, overflow: bool = False
+    schedule: SchedulePlan, since: datetime, until: datetime, overflow: bool = False
 ) -> Timeline:
     """The final timeline, its gaps and every layer's pieces over ``[since, until)``.
 
@@ -249,13 +249,13 @@ def _layer_fetch(ctx: _Context, index: int) -> _Fetch:
     return fetch
 
 
-def on_call_user(schedule: Schedule, at: datetime) -> str | None:
+def on_call_user(schedule: SchedulePlan, at: datetime) -> str | None:
     """Who is on call at instant ``at``: :func:`on_call` without the shift's extent."""
     found = on_call(schedule, at, whole=False)
     return None if found is None else found.user_id
 
 
-def on_call(schedule: Schedule, at: datetime, *, whole: bool = True) -> Shift | None:
+def on_call(schedule: SchedulePlan, at: datetime, *, whole: bool = True) -> Shift | None:
     """The final shift containing ``at``, or ``None``: the one answer to "who is on call".
 
     The same layering as :func:`timeline` (the engine's schedule targets, ``/oncall``,
@@ -295,7 +295,7 @@ def coalesce_by_user(shifts: Iterable[Shift]) -> tuple[Shift, ...]:
 
 
 def next_shift(
-    schedule: Schedule, user_id: str, after: datetime, horizon: timedelta
+    schedule: SchedulePlan, user_id: str, after: datetime, horizon: timedelta
 ) -> Shift | None:
     """The user's first shift starting at or after ``after`` and before ``after + horizon``.
 

@@ -1,4 +1,4 @@
-"""Plain, frozen value objects of the pure schedule core.
+"""Plain, frozen value objects of the pure schedule core (its tables are ``schedules.models``).
 
 Nothing here touches a database, the network or the clock.  Every datetime
 accepted by these classes must be timezone-aware (any zone); the core works in
@@ -7,7 +7,7 @@ UTC and every datetime it returns is in UTC.  Invalid input raises
 
 Vocabulary
 ----------
-* A :class:`Schedule` has an IANA ``time_zone``, ordered :class:`Layer` s (a
+* A :class:`SchedulePlan` has an IANA ``time_zone``, ordered :class:`Layer` s (a
   later layer wins where it has someone) and :class:`Override` s (win over all
   layers; the newest by ``(created_at, id)`` wins among overlapping ones).
 * A :class:`Layer` is a history of :class:`LayerVersion` s.  Version ``i`` is in
@@ -40,8 +40,8 @@ __all__ = [
     "Override",
     "Restriction",
     "Rotation",
-    "Schedule",
     "ScheduleError",
+    "SchedulePlan",
     "Shift",
     "ShiftUnit",
     "Timeline",
@@ -92,7 +92,7 @@ class Rotation:
     other handoffs are ``k * shift_length`` ``shift_unit`` s away on that local
     wall clock (so a daily 09:00 handoff stays at 09:00 across DST changes).
     Every handoff, 0 included, is a wall time resolved by the rules of
-    ``schedules.wallclock`` (so an anchor given as the second occurrence of an
+    ``schedules.core.wallclock`` (so an anchor given as the second occurrence of an
     ambiguous time moves to the first occurrence).
     """
 
@@ -157,7 +157,7 @@ class Restriction:
 class Holdover:
     """The user on call when a version was created keeps the layer until ``until``.
 
-    Produced by :func:`schedules.edits.change_users` with ``keep_current=True``:
+    Produced by :func:`schedules.core.edits.change_users` with ``keep_current=True``:
     from the version's ``effective_from`` until ``until`` (the end of the shift
     that was running) the layer is held by ``user_id``; the grid applies after.
     """
@@ -252,8 +252,12 @@ class Override:
 
 
 @dataclass(frozen=True, slots=True)
-class Schedule:
-    """IANA ``time_zone``, layers (later wins) and overrides (win over layers)."""
+class SchedulePlan:
+    """A schedule as plain data: IANA ``time_zone``, layers (later wins), overrides (win).
+
+    The pure core computes over this; the table is :class:`schedules.models.Schedule`
+    (``schedules.rows.schedule_of`` builds one from the other).
+    """
 
     time_zone: str
     layers: tuple[Layer, ...] = ()
@@ -269,7 +273,7 @@ class Schedule:
 class Shift:
     """Someone on call over ``[start, end)`` (UTC).
 
-    ``layer`` is the index in ``Schedule.layers`` the piece comes from (``None``
+    ``layer`` is the index in ``SchedulePlan.layers`` the piece comes from (``None``
     for overrides); ``override_id`` is set when it comes from an override.
     """
 
@@ -290,7 +294,7 @@ class Gap:
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
-    """Result of :func:`schedules.timeline.timeline`.
+    """Result of :func:`schedules.core.timeline.timeline`.
 
     ``final`` and ``gaps`` are sorted and disjoint; together they cover the
     query window exactly (clipped mode) or the whole pieces touching it
