@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, NowDep, PageDep, SessionDep, SettingsDep
 from api.openapi import problems
-from api.routers import schedule_layers
-from api.routers.schedule_views import At, layer_ids, layer_spec, schedule_out, shift_out
+from api.routers import schedule_layers, schedule_overrides
 from api.schemas.people import ListOut, UserRef
+from api.schemas.schedule_conversions import layer_ids, layer_spec, schedule_out, shift_out
 from api.schemas.schedules import (
     GapOut,
     NextShiftOut,
@@ -24,7 +24,7 @@ from api.schemas.schedules import (
     TimelineOut,
     UserShiftOut,
 )
-from api.types import Instant
+from api.types import At, Instant
 from escalation import service as escalation
 from people import service as people
 from schedules import queries, rows
@@ -34,6 +34,7 @@ from store.audit import Actor
 
 router = APIRouter(tags=["schedules"])
 router.include_router(schedule_layers.router)
+router.include_router(schedule_overrides.router)
 
 # --- schedules ---------------------------------------------------------------------------------
 

@@ -1,12 +1,11 @@
-"""Conversions between schedule request/response bodies and the domain."""
+"""Conversions between schedule request/response bodies and the domain (no routes here)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Query
 from sqlalchemy.orm import Session
 
 from api import urls
@@ -19,7 +18,6 @@ from api.schemas.schedules import (
     ScheduleOut,
     ShiftOut,
 )
-from api.types import Instant
 from people import service as people
 from schedules import rows
 from schedules import service as schedules
@@ -28,11 +26,6 @@ from schedules.core.values import LayerVersion, Shift
 from schedules.models import Schedule, ScheduleLayer, ScheduleOverride
 from schedules.specs import LayerSpec, RestrictionSpec
 from store.settings import Settings
-
-At = Annotated[Instant | None, Query(description="an instant (default: now)")]
-
-
-# --- conversions -------------------------------------------------------------------------------
 
 
 def restriction_specs(given: list[RestrictionIO]) -> tuple[RestrictionSpec, ...]:
