@@ -14,8 +14,8 @@ from people import service as people
 from people.models import ContactType, User
 from store.audit import Actor
 from store.db import Database
+from tests.api.schedules.conftest import Api, layer
 from tests.factories import Person
-from tests.schedules_api.conftest import Api, layer
 
 NOW = datetime(2024, 3, 5, 12, tzinfo=UTC)
 PAST = {"since": "2024-03-01T00:00:00Z", "until": "2024-03-05T00:00:00Z"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.schedules_api.conftest import Api, at, layer, shifts
+from tests.api.schedules.conftest import Api, at, layer, shifts
 
 
 def _schedule(api: Api) -> tuple[str, list[str]]:

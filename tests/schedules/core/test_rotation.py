@@ -11,8 +11,8 @@ from schedules.core.rotation import Grid
 from schedules.core.timeline import on_call_user
 from schedules.core.values import Rotation
 from schedules.core.wallclock import to_wall, wall_kind
-from tests.schedules.strategies import ZONES, instants_near, rotations
-from tests.schedules.support import DAY, final, hours, local, single, summary
+from tests.schedules.core.strategies import ZONES, instants_near, rotations
+from tests.schedules.core.support import DAY, final, hours, local, single, summary
 
 NY = "America/New_York"
 BERLIN = "Europe/Berlin"

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schedules.core.wallclock import to_instant, to_wall, wall_kind
-from tests.schedules.strategies import ZONES, transitions
-from tests.schedules.support import utc
+from tests.schedules.core.strategies import ZONES, transitions
+from tests.schedules.core.support import utc
 
 TICK = timedelta(microseconds=1)
 

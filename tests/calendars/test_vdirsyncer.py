@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.calendars_feed.support import Event, expected, parse_feed, window
+from tests.calendars.support import Event, expected, parse_feed, window
 from tests.conftest import ADMIN_TOKEN
 
 pytestmark = pytest.mark.slow

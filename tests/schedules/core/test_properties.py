@@ -15,7 +15,7 @@ from schedules.core.edits import add_version, change_users
 from schedules.core.rotation import Grid
 from schedules.core.timeline import coalesce_by_user, next_shift, on_call, on_call_user, timeline
 from schedules.core.values import Gap, SchedulePlan, Shift, Timeline
-from tests.schedules.strategies import USERS, Case, cases, edits
+from tests.schedules.core.strategies import USERS, Case, cases, edits
 
 SETTINGS = settings(
     max_examples=200,

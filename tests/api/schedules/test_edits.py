@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.schedules_api.conftest import T0, Api, layer, shifts
+from tests.api.schedules.conftest import T0, Api, layer, shifts
 
 NOW = datetime(2024, 3, 10, 15, 30, tzinfo=UTC)
 PAST = {"since": "2024-03-01T00:00:00Z", "until": NOW.isoformat()}

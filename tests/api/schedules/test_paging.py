@@ -15,9 +15,9 @@ from paging.models import Notification
 from people.models import ContactType as CT
 from store.db import Database
 from store.settings import Settings
+from tests.api.schedules.conftest import Api, layer
 from tests.factories import Factory
 from tests.paging.conftest import Paging
-from tests.schedules_api.conftest import Api, layer
 from tests.waiting import stays, wait_until
 
 

@@ -8,7 +8,7 @@ import pytest
 from schedules.core.restrictions import windows
 from schedules.core.timeline import timeline
 from schedules.core.values import Restriction, ScheduleError
-from tests.schedules.support import (
+from tests.schedules.core.support import (
     DAY,
     final,
     hours,

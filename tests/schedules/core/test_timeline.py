@@ -20,7 +20,7 @@ from schedules.core.values import (
     Shift,
     WindowTooLargeError,
 )
-from tests.schedules.support import DAY, final, layer, local, schedule, summary, version
+from tests.schedules.core.support import DAY, final, layer, local, schedule, summary, version
 
 NY = "America/New_York"
 MONDAY = local(NY, 2024, 6, 3)

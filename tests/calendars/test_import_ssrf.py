@@ -16,7 +16,7 @@ from calendars.refresh import calendar_fetcher, refresh_due
 from paging.engine import Engine
 from store.db import Database
 from store.settings import Settings
-from tests.calendars_feed.support import Clock, feed_client, make_schedule
+from tests.calendars.support import Clock, feed_client, make_schedule
 from tests.conftest import admin_headers
 
 SECRET = b"internal-only: db password hunter2"

@@ -15,7 +15,7 @@ from calendars.refresh import calendar_fetcher, refresh_due
 from paging.engine import Engine
 from store.db import Database
 from store.settings import Settings
-from tests.calendars_feed.support import (
+from tests.calendars.support import (
     START,
     Clock,
     daily_layer,

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from store.db import Database
 from store.settings import Settings
-from tests.calendars_feed.support import (
+from tests.calendars.support import (
     NY,
     START,
     Clock,

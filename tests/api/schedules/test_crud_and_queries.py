@@ -10,8 +10,8 @@ from schedules import queries, service
 from schedules.core.timeline import on_call_user, timeline
 from schedules.core.values import Shift
 from store.db import Database
+from tests.api.schedules.conftest import Api, at, layer, shifts
 from tests.conftest import admin_headers
-from tests.schedules_api.conftest import Api, at, layer, shifts
 
 
 def test_create_read_list_and_round_trip(api: Api) -> None:

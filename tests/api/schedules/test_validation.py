@@ -6,7 +6,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from tests.schedules_api.conftest import Api, layer
+from tests.api.schedules.conftest import Api, layer
 
 HANDOFF = "2024-03-01T09:00:00Z"
 

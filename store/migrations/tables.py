@@ -1,6 +1,8 @@
 """Every table's metadata, gathered for Alembic's autogenerate and for test set-up.
 
-This is the one place the store floor looks upward: migrations must know every table.
+Migrations must know every table, so this module (with the rest of ``store.migrations``) is
+the one place under ``store`` that imports the domain packages above it; the rest of the
+store floor imports nothing above it (``tests/test_architecture.py`` checks).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from schedules.core.edits import (
 )
 from schedules.core.timeline import on_call_user, timeline
 from schedules.core.values import Holdover, Layer, Rotation, ScheduleError, SchedulePlan
-from tests.schedules.support import final, layer, local, schedule, summary, version
+from tests.schedules.core.support import final, layer, local, schedule, summary, version
 
 NY = "America/New_York"
 

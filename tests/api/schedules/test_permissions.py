@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from people.models import TeamRole, UserRole
+from tests.api.schedules.conftest import Api, layer
 from tests.conftest import admin_headers
 from tests.factories import Person
-from tests.schedules_api.conftest import Api, layer
 
 ACTORS = ["admin_token", "admin_user", "manager", "responder", "observer", "outsider"]
 EDITORS = {"admin_token", "admin_user", "manager"}

@@ -18,7 +18,7 @@ from calendars import webcal
 from calendars.refresh import calendar_fetcher, refresh_due
 from store.db import Database
 from store.settings import Settings
-from tests.calendars_feed.support import Clock, daily_layer
+from tests.calendars.support import Clock, daily_layer
 from tests.conftest import admin_headers
 from tests.fakes.tls_relay import TlsRelay
 from tests.waiting import wait_until

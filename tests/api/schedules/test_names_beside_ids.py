@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from tests.api.schedules.conftest import Api, layer
 from tests.conftest import admin_headers
-from tests.schedules_api.conftest import Api, layer
 
 
 def test_timeline_and_oncall_shifts_carry_user_names(api: Api) -> None:
