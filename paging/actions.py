@@ -6,7 +6,6 @@ may act, what is already done) live once.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation import rules, step
 from escalation.models import Incident, IncidentStatus
+from escalation.rules import Action
 from paging import escalate, wake
 from paging.models import Notification
 from people.access import can_respond
@@ -23,12 +23,6 @@ from people.models import User
 from people.service import is_active
 from store.audit import Actor
 from store.errors import Conflict, Forbidden
-
-
-class Action(enum.StrEnum):
-    acknowledge = "acknowledge"
-    resolve = "resolve"
-    escalate = "escalate"
 
 
 @dataclass(frozen=True)

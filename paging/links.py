@@ -20,8 +20,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus
+from escalation.rules import Action
 from paging import actions, outgoing
-from paging.actions import Action
 from paging.channels.base import Outgoing
 from paging.models import Notification
 from paging.server_secret import derive, server_secret, signing_secret

@@ -18,11 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident
+from escalation.rules import Action
 from paging import actions, codes
 from paging.models import Notification, NotificationStatus
 from paging.replies_parse import (
     UNKNOWN_REPLY_WINDOW,
-    Action,
     Reply,
     ReplyKind,
     parse_reply,
@@ -46,12 +46,6 @@ from store.errors import Conflict, Forbidden
 VIA = "sms"
 APP = "Watchbill"
 MAX_BODY = 1600
-#: The engine's actions by the reply parser's.
-ACTIONS = {
-    Action.ACK: actions.Action.acknowledge,
-    Action.RESOLVE: actions.Action.resolve,
-    Action.ESCALATE: actions.Action.escalate,
-}
 
 
 @dataclass(frozen=True)
@@ -148,13 +142,13 @@ def _act_on(
     """Act on one incident; why it did nothing (a sentence), or None when it acted."""
     assert reply.action is not None
     user = _paged_user(session, address, incident.id, owners)
-    action = ACTIONS[reply.action]
+    action = reply.action
     try:
         with session.begin_nested():
             result = actions.act(session, incident.id, action, actor_for(user), via=VIA, now=now)
     except (Conflict, Forbidden) as exc:
         return exc.detail
-    if action is actions.Action.acknowledge and not result.changed:
+    if action is Action.acknowledge and not result.changed:
         return f"incident #{incident.number} is already acknowledged"
     return None
 

@@ -36,12 +36,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
+from escalation.rules import Action
+
 __all__ = [
     "HELP_KEYWORDS",
+    "LETTERS",
     "MAX_CODE_DIGITS",
     "OPT_IN_KEYWORDS",
     "OPT_OUT_KEYWORDS",
-    "Action",
     "Reply",
     "ReplyKind",
     "confirmation_line",
@@ -61,30 +63,8 @@ class ReplyKind(Enum):
     UNKNOWN = "unknown"
 
 
-class Action(Enum):
-    ACK = "ack"
-    RESOLVE = "resolve"
-    ESCALATE = "escalate"
-
-    @property
-    def letter(self) -> str:
-        """Letter used in reply codes (``a``, ``r``, ``e``)."""
-        return _LETTERS[self]
-
-    @property
-    def verb(self) -> str:
-        """Imperative label, e.g. for buttons: ``Acknowledge``."""
-        return _VERBS[self]
-
-    @property
-    def past(self) -> str:
-        """Past tense for confirmations: ``Acknowledged``."""
-        return _PAST[self]
-
-
-_LETTERS = {Action.ACK: "a", Action.RESOLVE: "r", Action.ESCALATE: "e"}
-_VERBS = {Action.ACK: "Acknowledge", Action.RESOLVE: "Resolve", Action.ESCALATE: "Escalate"}
-_PAST = {Action.ACK: "Acknowledged", Action.RESOLVE: "Resolved", Action.ESCALATE: "Escalated"}
+#: The letter of each action in reply codes (``1a``, ``1r``, ``1e``).
+LETTERS = {Action.acknowledge: "a", Action.resolve: "r", Action.escalate: "e"}
 
 
 @dataclass(frozen=True)
@@ -101,21 +81,21 @@ OPT_IN_KEYWORDS = frozenset({"start", "yes", "unstop"})
 HELP_KEYWORDS = frozenset({"help", "info"})
 
 _ACTION_WORDS: dict[str, Action] = {
-    "a": Action.ACK,
-    "ack": Action.ACK,
-    "acked": Action.ACK,
-    "acknowledge": Action.ACK,
-    "acknowledged": Action.ACK,
-    "r": Action.RESOLVE,
-    "res": Action.RESOLVE,
-    "resolve": Action.RESOLVE,
-    "resolved": Action.RESOLVE,
-    "c": Action.RESOLVE,
-    "close": Action.RESOLVE,
-    "closed": Action.RESOLVE,
-    "e": Action.ESCALATE,
-    "esc": Action.ESCALATE,
-    "escalate": Action.ESCALATE,
+    "a": Action.acknowledge,
+    "ack": Action.acknowledge,
+    "acked": Action.acknowledge,
+    "acknowledge": Action.acknowledge,
+    "acknowledged": Action.acknowledge,
+    "r": Action.resolve,
+    "res": Action.resolve,
+    "resolve": Action.resolve,
+    "resolved": Action.resolve,
+    "c": Action.resolve,
+    "close": Action.resolve,
+    "closed": Action.resolve,
+    "e": Action.escalate,
+    "esc": Action.escalate,
+    "escalate": Action.escalate,
 }
 
 MAX_CODE_DIGITS = 6
@@ -178,18 +158,18 @@ def _check_code(code: int) -> None:
 
 
 def reply_code(code: int, action: Action) -> str:
-    """The token a responder sends, e.g. ``reply_code(1, Action.ACK) == "1a"``."""
+    """The token a responder sends, e.g. ``reply_code(1, Action.acknowledge) == "1a"``."""
     _check_code(code)
-    return f"{code}{action.letter}"
+    return f"{code}{LETTERS[action]}"
 
 
 def format_codes(code: int) -> str:
     """``Reply 1a to ack, 1r to resolve, 1e to escalate`` for ``code=1``."""
     _check_code(code)
     return (
-        f"Reply {reply_code(code, Action.ACK)} to ack, "
-        f"{reply_code(code, Action.RESOLVE)} to resolve, "
-        f"{reply_code(code, Action.ESCALATE)} to escalate"
+        f"Reply {reply_code(code, Action.acknowledge)} to ack, "
+        f"{reply_code(code, Action.resolve)} to resolve, "
+        f"{reply_code(code, Action.escalate)} to escalate"
     )
 
 
@@ -197,8 +177,8 @@ def format_all_codes(code: int) -> str:
     """``Reply 6a to ack all, 6r to resolve all`` for a bundle's ``code=6``."""
     _check_code(code)
     return (
-        f"Reply {reply_code(code, Action.ACK)} to ack all, "
-        f"{reply_code(code, Action.RESOLVE)} to resolve all"
+        f"Reply {reply_code(code, Action.acknowledge)} to ack all, "
+        f"{reply_code(code, Action.resolve)} to resolve all"
     )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus
+from escalation.rules import Action
 from paging import actions, outgoing
 from paging.channels.base import Outgoing
 from paging.link_models import IncidentLink
@@ -119,7 +120,7 @@ def open_link(session: Session, settings: Settings, token: str, now: datetime) -
 
 
 def act(
-    session: Session, settings: Settings, token: str, action: actions.Action, now: datetime
+    session: Session, settings: Settings, token: str, action: Action, now: datetime
 ) -> tuple[Opened, actions.ActResult]:
     """Act on the link's incident as the person it was sent to (the page's buttons)."""
     opened = open_link(session, settings, token, now)

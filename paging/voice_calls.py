@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus
+from escalation.rules import Action
 from paging import actions
 from paging.channels.twilio_voice import voice_url
 from paging.models import Notification
-from paging.replies import ACTIONS, actor_for
-from paging.replies_parse import Action
+from paging.replies import actor_for
 from paging.voice_twiml import (
     SpokenIncident,
     bundle_menu,
@@ -66,14 +66,12 @@ def _act(
     row.payload = {**(row.payload or {}), "voice_action": choice.value}
     try:
         with session.begin_nested():
-            result = actions.act(
-                session, incident.id, ACTIONS[choice], actor_for(user), via=VIA, now=now
-            )
+            result = actions.act(session, incident.id, choice, actor_for(user), via=VIA, now=now)
     except Conflict as exc:
         return exc.detail.replace("#", "").capitalize() + "."
     except Forbidden:
         return "You may not act on this incident."
-    if choice is Action.ACK and not result.changed:
+    if choice is Action.acknowledge and not result.changed:
         return f"Incident {incident.number} was already acknowledged."
     return ""
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import EscalationPolicy, Incident, IncidentLog, Service
+from escalation.rules import Action
 from paging import actions
 from paging.details_text import render_details
 from store.audit import Actor
@@ -20,7 +21,7 @@ class IncidentView:
     policy: EscalationPolicy | None
     details: str
     log: list[IncidentLog]
-    available: frozenset[actions.Action]
+    available: frozenset[Action]
     may_note: bool
 
     @property

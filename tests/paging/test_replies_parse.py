@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from escalation.rules import Action
 from paging.replies_parse import (
-    Action,
+    LETTERS,
     Reply,
     ReplyKind,
     confirmation_line,
@@ -27,30 +28,30 @@ UNKNOWN = Reply(ReplyKind.UNKNOWN)
 
 
 def test_plain_code_acknowledges() -> None:
-    assert parse_reply("1a") == act(Action.ACK, 1)
+    assert parse_reply("1a") == act(Action.acknowledge, 1)
 
 
 def test_reply_with_space_between_code_and_letter_acknowledges() -> None:
-    assert parse_reply("1 a") == act(Action.ACK, 1)
+    assert parse_reply("1 a") == act(Action.acknowledge, 1)
 
 
 @pytest.mark.parametrize("body", ["'1a'", '"1A "', " 1a. ", "1a!", "“1a”", "‘1A’", "\n1a\n"])
 def test_quotes_case_whitespace_and_trailing_punctuation_are_ignored(body: str) -> None:
-    assert parse_reply(body) == act(Action.ACK, 1)
+    assert parse_reply(body) == act(Action.acknowledge, 1)
 
 
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ("ACK 42", act(Action.ACK, 42)),
-        ("ack42", act(Action.ACK, 42)),
-        ("resolve 3", act(Action.RESOLVE, 3)),
-        ("esc 2", act(Action.ESCALATE, 2)),
-        ("a1", act(Action.ACK, 1)),
-        ("R 7", act(Action.RESOLVE, 7)),
-        ("12 resolve", act(Action.RESOLVE, 12)),
-        ("3c", act(Action.RESOLVE, 3)),
-        ("007e", act(Action.ESCALATE, 7)),
+        ("ACK 42", act(Action.acknowledge, 42)),
+        ("ack42", act(Action.acknowledge, 42)),
+        ("resolve 3", act(Action.resolve, 3)),
+        ("esc 2", act(Action.escalate, 2)),
+        ("a1", act(Action.acknowledge, 1)),
+        ("R 7", act(Action.resolve, 7)),
+        ("12 resolve", act(Action.resolve, 12)),
+        ("3c", act(Action.resolve, 3)),
+        ("007e", act(Action.escalate, 7)),
     ],
 )
 def test_word_and_code_in_either_order(body: str, expected: Reply) -> None:
@@ -60,18 +61,18 @@ def test_word_and_code_in_either_order(body: str, expected: Reply) -> None:
 @pytest.mark.parametrize(
     ("body", "action"),
     [
-        ("ack", Action.ACK),
-        ("a", Action.ACK),
-        ("Ack.", Action.ACK),
-        ("acknowledge", Action.ACK),
-        ("r", Action.RESOLVE),
-        ("res", Action.RESOLVE),
-        ("resolve", Action.RESOLVE),
-        ("close", Action.RESOLVE),
-        ("c", Action.RESOLVE),
-        ("e", Action.ESCALATE),
-        ("esc", Action.ESCALATE),
-        ("Escalate!", Action.ESCALATE),
+        ("ack", Action.acknowledge),
+        ("a", Action.acknowledge),
+        ("Ack.", Action.acknowledge),
+        ("acknowledge", Action.acknowledge),
+        ("r", Action.resolve),
+        ("res", Action.resolve),
+        ("resolve", Action.resolve),
+        ("close", Action.resolve),
+        ("c", Action.resolve),
+        ("e", Action.escalate),
+        ("esc", Action.escalate),
+        ("Escalate!", Action.escalate),
     ],
 )
 def test_bare_action_word_targets_newest_page(body: str, action: Action) -> None:
@@ -96,12 +97,12 @@ def test_help_keywords_ask_for_help(body: str) -> None:
 
 
 def test_letter_c_resolves_but_cancel_opts_out() -> None:
-    assert parse_reply("c") == act(Action.RESOLVE, None)
+    assert parse_reply("c") == act(Action.resolve, None)
     assert parse_reply("CANCEL") == Reply(ReplyKind.OPT_OUT)
 
 
 def test_letter_e_escalates_but_end_opts_out() -> None:
-    assert parse_reply("e") == act(Action.ESCALATE, None)
+    assert parse_reply("e") == act(Action.escalate, None)
     assert parse_reply("end") == Reply(ReplyKind.OPT_OUT)
 
 
@@ -140,9 +141,9 @@ def test_format_codes_rejects_codes_that_could_not_be_parsed_back(code: int) -> 
 
 
 def test_confirmation_line_names_action_and_incident() -> None:
-    assert confirmation_line(Action.ACK, 42) == "Acknowledged #42"
-    assert confirmation_line(Action.RESOLVE, 7) == "Resolved #7"
-    assert confirmation_line(Action.ESCALATE, 1) == "Escalated #1"
+    assert confirmation_line(Action.acknowledge, 42) == "Acknowledged #42"
+    assert confirmation_line(Action.resolve, 7) == "Resolved #7"
+    assert confirmation_line(Action.escalate, 1) == "Escalated #1"
 
 
 codes = st.integers(min_value=1, max_value=999_999)
@@ -157,9 +158,9 @@ def test_every_code_token_round_trips(code: int, action: Action) -> None:
 def test_every_token_in_the_codes_line_round_trips(code: int) -> None:
     tokens = re.findall(r"\b\d+[a-z]\b", format_codes(code))
     assert [parse_reply(t) for t in tokens] == [
-        act(Action.ACK, code),
-        act(Action.RESOLVE, code),
-        act(Action.ESCALATE, code),
+        act(Action.acknowledge, code),
+        act(Action.resolve, code),
+        act(Action.escalate, code),
     ]
 
 
@@ -173,7 +174,7 @@ def test_every_token_in_the_codes_line_round_trips(code: int) -> None:
 def test_tolerant_variants_round_trip(
     code: int, action: Action, upper: bool, sep: str, wrap: str
 ) -> None:
-    token = f"{code}{sep}{action.letter}"
+    token = f"{code}{sep}{LETTERS[action]}"
     body = wrap.format(token.upper() if upper else token)
     assert parse_reply(body) == act(action, code)
 

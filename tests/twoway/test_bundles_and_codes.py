@@ -13,8 +13,8 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from escalation.models import Incident
+from escalation.rules import Action
 from paging import codes, links, replies
-from paging.actions import Action
 from paging.models import Notification, NotificationStatus
 from paging.server_secret import server_secret
 from people.models import ContactType as CT
