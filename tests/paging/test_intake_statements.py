@@ -106,7 +106,7 @@ def _event(
     return events.parse_v2(json.dumps(body).encode())
 
 
-def _handle(database: Database, parsed: events.Event) -> events.Outcome:
+def _handle(database: Database, parsed: events.Event) -> events.EventResult:
     with database.transaction() as session:
         return events.handle(session, parsed, utcnow())
 
