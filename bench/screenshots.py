@@ -23,7 +23,8 @@ from playwright.sync_api import Page, sync_playwright
 
 from escalation import service as escalation
 from escalation.models import Severity, TargetType
-from paging import intake, notes, sms_links
+from paging import intake, sms_links
+from paging.response import notes
 from people import contacts, passwords
 from people import service as people
 from people.models import ContactType, TeamRole, Urgency, UserRole

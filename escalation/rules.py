@@ -12,7 +12,7 @@ HIGH_SEVERITIES = frozenset({Severity.critical, Severity.error})
 
 class Action(enum.StrEnum):
     """What a responder does to an incident, however they say it: API, web UI, CLI, an SMS
-    reply, a voice digit, an e-mail link (``paging.actions.act`` carries it out)."""
+    reply, a voice digit, an e-mail link (``paging.response.actions.act`` carries it out)."""
 
     acknowledge = "acknowledge"
     resolve = "resolve"

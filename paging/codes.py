@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus
 from paging.channels.base import Outgoing
-from paging.models import Notification
+from paging.outbox.models import Notification
 from paging.twoway_models import ReplyCode
 from store.base import new_id, utcnow
 

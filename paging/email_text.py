@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 from escalation.rules import Action
-from paging.replies_parse import confirmation_line
+from paging.response.replies_parse import confirmation_line
 
 __all__ = [
     "ActionPage",

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus, Service, Severity
 from escalation.service import service_by_key
-from paging import actions, intake
+from paging import intake
+from paging.response import actions
 
 MAX_DEDUP_KEY = 255
 MAX_SUMMARY = 1024

@@ -3,7 +3,7 @@
 A link names one outbox row (so one incident and the person it was sent to) and one action,
 signed with HMAC-SHA256 under the server secret. It stops working when the incident resolves.
 Opening it (GET) only shows what it would do; the confirmation form's POST acts, through
-``paging.actions.act`` as the person the mail went to.
+``paging.response.actions.act`` as the person the mail went to.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus
 from escalation.rules import Action
-from paging import actions, outgoing
 from paging.channels.base import Outgoing
-from paging.models import Notification
+from paging.outbox import outgoing
+from paging.outbox.models import Notification
+from paging.response import actions
 from paging.server_secret import derive, server_secret, signing_secret
 from people.models import User
 from store.audit import Actor

@@ -2,7 +2,7 @@
 
 ``handle_sms`` takes one webhook's fields (already signature-checked) and returns the text to
 answer with, or None for no answer. The sender acts as the person whose verified SMS number
-sent it (the one paged for that incident at that number), through ``paging.actions.act``:
+sent it (the one paged for that incident at that number), through ``paging.response.actions.act``:
 anyone paged for an incident may act on it. Every inbound message is recorded in
 ``sms_inbound``: a redelivered webhook (same ``MessageSid``) gets the same answer and does
 nothing again, and the answered ``unknown`` rows cap replies to nonsense.
@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from escalation.models import Incident
 from escalation.rules import Action
-from paging import actions, codes
-from paging.models import Notification, NotificationStatus
-from paging.replies_parse import (
+from paging import codes
+from paging.outbox.models import Notification, NotificationStatus
+from paging.response import actions
+from paging.response.replies_parse import (
     UNKNOWN_REPLY_WINDOW,
     Reply,
     ReplyKind,

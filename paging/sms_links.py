@@ -5,7 +5,7 @@ names a row (incident, person), and the signature (10 characters of HMAC-SHA256 
 server secret over key, incident and person) makes a guessed or altered key useless. The same
 link goes in every page of that incident to that person. It stops working once the incident
 is resolved. Opening it (GET) only shows the incident (scanners prefetch links); its buttons
-POST, acting through ``paging.actions.act`` as that person.
+POST, acting through ``paging.response.actions.act`` as that person.
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus
 from escalation.rules import Action
-from paging import actions, outgoing
 from paging.channels.base import Outgoing
 from paging.link_models import IncidentLink
 from paging.links import LinkError
-from paging.models import Notification
+from paging.outbox import outgoing
+from paging.outbox.models import Notification
+from paging.response import actions
 from paging.server_secret import derive, server_secret, signing_secret
 from people.models import User
 from store.audit import Actor

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from escalation.rules import Action
-from paging.replies_parse import (
+from paging.response.replies_parse import (
     confirmation_line,
     format_all_codes,
     format_codes,

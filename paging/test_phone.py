@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from escalation.models import IncidentLog
 from paging import replies, voice_calls
-from paging.models import Notification, NotificationStatus
+from paging.outbox.models import Notification, NotificationStatus
 from people.access import require_admin
 from people.models import User
 from store.audit import Actor

@@ -6,7 +6,7 @@ with ``?attempt=1`` and, the second time, the call says goodbye and hangs up. A 
 is remembered on the notification (``payload.voice_action``) so the end of the call can tell a
 handled page from one nobody responded to (see ``paging.delivery_status``).
 
-In an alert storm the engine bundles calls like texts (``paging.bundling``): one call carries
+In an alert storm the engine bundles calls like texts (``paging.outbox.bundling``): one call carries
 several pages to one number, reads how many open incidents there are and the first few, and a
 key acts on every incident still open.
 """
@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus
 from escalation.rules import Action
-from paging import actions
 from paging.channels.twilio_voice import voice_url
-from paging.models import Notification
+from paging.outbox.models import Notification
 from paging.replies import actor_for
+from paging.response import actions
 from paging.voice_twiml import (
     SpokenIncident,
     bundle_menu,

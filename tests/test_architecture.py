@@ -168,7 +168,7 @@ def test_the_checks_see_every_package_and_every_form_of_import() -> None:
     for package in PACKAGES:
         assert any(True for _ in _python_files(package)), f"no files found under {package}"
     source = (
-        "import paging.models\n"
+        "import paging.outbox.models\n"
         "from api import app\n"
         "from . import sibling\n"
         "def later() -> None:\n"

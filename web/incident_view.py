@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation.models import EscalationPolicy, Incident, IncidentLog, Service
 from escalation.rules import Action
-from paging import actions
-from paging.details_text import render_details
+from paging.outbox.details_text import render_details
+from paging.response import actions
 from store.audit import Actor
 
 

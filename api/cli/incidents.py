@@ -2,7 +2,7 @@
 
 An incident is named by its number (``3``, or ``#3``; with several services, ``--service``
 picks one) or by its id. Acting goes through the same function as every other way of
-acting (``paging.actions.act``), as the person ``--as`` names, with their rights.
+acting (``paging.response.actions.act``), as the person ``--as`` names, with their rights.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from escalation import incidents as incident_rows
 from escalation import service as escalation
 from escalation.models import Incident, IncidentStatus, Service
 from escalation.rules import Action
-from paging import actions, change_events
+from paging import change_events
+from paging.response import actions
 from people import service as people
 from people.models import UserRole
 from store.audit import Actor

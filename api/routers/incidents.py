@@ -14,7 +14,8 @@ from api.schemas.people import ListOut
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus, Service
 from escalation.rules import Action
-from paging import actions, change_events, intake, notes
+from paging import change_events, intake
+from paging.response import actions, notes
 from people.access import require_team_responder
 from store.errors import Invalid
 

@@ -21,7 +21,7 @@ from paging.email_text import (
     render_action_done_page,
     render_action_error_page,
 )
-from paging.outgoing import incident_url
+from paging.outbox.outgoing import incident_url
 from store.errors import DomainError
 
 router = APIRouter(prefix="/links", tags=["e-mail links"])

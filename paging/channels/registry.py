@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from paging import codes, links, outgoing, sms_links
+from paging import codes, links, sms_links
 from paging.channels.base import Channel
+from paging.outbox import outgoing
 from store.db import Database
 from store.settings import Settings
 

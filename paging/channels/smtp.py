@@ -15,7 +15,6 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from paging.channels.base import IncidentView, Outcome, Outgoing, SendResult
-from paging.details_text import render_details
 from paging.email_text import (
     EmailBundle,
     EmailIncident,
@@ -24,6 +23,7 @@ from paging.email_text import (
     compose_page_email,
     compose_verification_email,
 )
+from paging.outbox.details_text import render_details
 from store.settings import Settings
 
 TIMEOUT_SECONDS = 20.0

@@ -11,7 +11,7 @@ import calendars.models
 import escalation.models
 import paging.integrations_models
 import paging.link_models
-import paging.models
+import paging.outbox.models
 import paging.twoway_models
 import people.auth_models
 import people.models

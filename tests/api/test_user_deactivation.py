@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from escalation.models import Incident
-from paging import actions
+from paging.response import actions
 from people import service as people
 from people.models import ContactType, User
 from store.audit import Actor

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paging.bundling import PendingPage, Plan, Sent, plan_delivery
+from paging.outbox.bundling import PendingPage, Plan, Sent, plan_delivery
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 S = timedelta(seconds=1)

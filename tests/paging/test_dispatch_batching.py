@@ -14,12 +14,14 @@ from sqlalchemy import event, func, select, text
 
 from escalation import incidents as incident_rows
 from escalation.models import IncidentLog
-from paging import actions, intake, sent_lately
+from paging import intake
 from paging.channels.base import Outcome, Outgoing, SendResult
 from paging.channels.log import LogChannel
-from paging.dispatch import RECHECK_AFTER, Claim, Dispatcher
 from paging.engine import Engine
-from paging.models import Notification, NotificationStatus
+from paging.outbox import sent_lately
+from paging.outbox.dispatch import RECHECK_AFTER, Claim, Dispatcher
+from paging.outbox.models import Notification, NotificationStatus
+from paging.response import actions
 from people.models import ContactType
 from store.db import Database
 from store.settings import Settings

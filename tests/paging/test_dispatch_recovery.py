@@ -15,8 +15,8 @@ from escalation.models import IncidentLog
 from paging import intake
 from paging.channels.base import Outgoing, SendResult
 from paging.channels.log import LogChannel
-from paging.dispatch import Dispatcher
-from paging.models import Notification, NotificationStatus
+from paging.outbox.dispatch import Dispatcher
+from paging.outbox.models import Notification, NotificationStatus
 from people.models import ContactType
 from store.db import Database
 from store.settings import Settings

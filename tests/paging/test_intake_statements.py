@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from escalation import service as escalation
 from escalation.models import Incident, IncidentLog, IncidentStatus, Service, TargetType
 from paging import events, intake
-from paging.models import Notification
+from paging.outbox.models import Notification
 from people.models import ContactMethod, ContactType, Urgency
 from store.audit import Actor
 from store.base import utcnow

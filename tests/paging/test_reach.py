@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from escalation import service as escalation
 from escalation.models import TargetType
-from paging import escalate, intake, reach
-from paging.models import Notification
+from paging import intake
+from paging.outbox.models import Notification
+from paging.response import notify, reach
 from people.models import ContactType
 from schedules import service as schedules
 from schedules.specs import LayerSpec, RestrictionSpec
@@ -67,7 +68,7 @@ def test_paged_now_is_what_the_engine_pages_tier_by_tier(
         session.flush()
         paged = reach.paged_now(session, escalation.policy_spec(policy), NOW)
         incident = intake.trigger(session, service, intake.Trigger(title="Down"), NOW).incident
-        escalate.advance(session, incident, NOW, forced=True)  # level 2, then on to level 3
+        notify.advance(session, incident, NOW, forced=True)  # level 2, then on to level 3
         session.flush()
         sent = session.execute(
             select(Notification.tier, Notification.user_id).where(

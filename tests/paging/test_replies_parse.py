@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from escalation.rules import Action
-from paging.replies_parse import (
+from paging.response.replies_parse import (
     LETTERS,
     Reply,
     ReplyKind,

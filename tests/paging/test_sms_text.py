@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from escalation.rules import Action
-from paging.replies_parse import Reply, ReplyKind, format_codes, parse_reply
+from paging.response.replies_parse import Reply, ReplyKind, format_codes, parse_reply
 from paging.sms_text import (
     PageText,
     compose_bundle,

@@ -4,7 +4,7 @@ out is sent again."""
 
 from __future__ import annotations
 
-from paging.models import NotificationStatus
+from paging.outbox.models import NotificationStatus
 from people.models import ContactType as CT
 from tests.twoway.conftest import Live
 from tests.waiting import stays, wait_until

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from escalation.models import Incident
 from escalation.rules import Action
 from paging import codes, links, replies
-from paging.models import Notification, NotificationStatus
+from paging.outbox.models import Notification, NotificationStatus
 from paging.server_secret import server_secret
 from people.models import ContactType as CT
 from store.base import utcnow

@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from paging import outgoing, wake
+from paging import wake
 from paging.channels.registry import build_channels, build_decorators
-from paging.models import Notification, NotificationStatus
+from paging.outbox import outgoing
+from paging.outbox.models import Notification, NotificationStatus
 from people.models import ContactType as CT
 from store.base import utcnow
 from tests.twoway.conftest import Live

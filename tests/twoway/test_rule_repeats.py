@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from paging.models import Notification, NotificationStatus
+from paging.outbox.models import Notification, NotificationStatus
 from people.models import ContactType as CT
 from tests.twoway.conftest import Live
 from tests.waiting import stays, wait_until

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from paging.models import Notification
+from paging.outbox.models import Notification
 from people.models import ContactType as CT
 from store.db import Database
 from tests.factories import Factory

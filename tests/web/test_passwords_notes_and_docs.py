@@ -14,8 +14,8 @@ from sqlalchemy import select
 from escalation import service as escalation
 from escalation.models import Incident, IncidentStatus
 from paging import intake, test_phone
-from paging.contact_notices import PASSWORD_RESET
-from paging.models import Notification, NotificationStatus
+from paging.outbox.contact_notices import PASSWORD_RESET
+from paging.outbox.models import Notification, NotificationStatus
 from people import passwords
 from people.models import ContactType, User
 from store.audit import Actor

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from escalation import service as escalation
 from escalation.models import TargetType
-from paging import incident_lists
+from paging.response import incident_lists
 from people import service as people
 from people.models import User
 from schedules import queries

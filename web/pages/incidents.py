@@ -1,5 +1,5 @@
 """Incidents: the list (mine first, by status and service) and the incident page with its
-actions (the same ``paging.actions.act`` as SMS, voice and e-mail replies) and notes."""
+actions (the same ``paging.response.actions.act`` as SMS, voice and e-mail replies) and notes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from escalation import incidents as incident_rows
 from escalation import service as escalation
 from escalation.models import IncidentStatus
 from escalation.rules import Action
-from paging import actions, incident_lists, notes
+from paging.response import actions, incident_lists, notes
 from people import service as people
 from web.deps import Form, SessionDep, SignedIn
 from web.incident_view import incident_view

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from api.app import create_app
 from paging.engine import Engine
-from paging.models import Notification
+from paging.outbox.models import Notification
 from people.models import ContactType as CT
 from store.db import Database
 from store.settings import Settings

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from escalation.models import Incident, Service
 from paging.channels.base import IncidentView, Outgoing
-from paging.models import Notification
+from paging.outbox.models import Notification
 from people.models import User
 from store.settings import Settings
 

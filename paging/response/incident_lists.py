@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus, Service
-from paging.models import Notification
+from paging.outbox.models import Notification
 
 OPEN = (IncidentStatus.triggered, IncidentStatus.acknowledged)
 

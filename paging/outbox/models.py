@@ -91,8 +91,8 @@ class Notification(IdMixin, CreatedMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set when this row went out inside another row's bundled message.
     bundled_into: Mapped[str | None] = mapped_column(String(32))
-    #: Why throttling touched the row (``paging.bundling``): ``storm`` - a page held back in a
-    #: storm, or a message sent in one (a bundle, a release of held pages: after it the
+    #: Why throttling touched the row (``paging.outbox.bundling``): ``storm`` - a page held back
+    #: in a storm, or a message sent in one (a bundle, a release of held pages: after it the
     #: address gets at most one message per bundle interval); ``call`` - a page waiting for
     #: the call in progress to its number to end.
     throttle: Mapped[str | None] = mapped_column(String(8))

@@ -4,7 +4,7 @@ A claim is a lease: rows go to ``sending`` with ``lease_until`` and a claim toke
 any point leaves either ``pending`` rows (sent later) or ``sending`` rows whose lease lapses;
 a lapsed claim is re-checked with the channel (``lookup``) before it is sent again. So is a
 send that failed ambiguously (it may have gone out): its claim is kept and lapses at the
-retry time (``paging.recording``).
+retry time (``paging.outbox.recording``).
 
 The claiming transaction also builds each message (incident views, reply codes, links), for
 the whole batch at once. A claim handed to its channel at once is sent as built; one that
@@ -25,11 +25,12 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus, Service
-from paging import metrics, outgoing, sent_lately
-from paging.bundling import PendingPage, Plan, plan_delivery
+from paging import metrics
 from paging.channels.base import Channel, Outcome, Outgoing, SendResult
-from paging.models import Notification, NotificationStatus
-from paging.recording import Recorder
+from paging.outbox import outgoing, sent_lately
+from paging.outbox.bundling import PendingPage, Plan, plan_delivery
+from paging.outbox.models import Notification, NotificationStatus
+from paging.outbox.recording import Recorder
 from people.models import User
 from people.service import is_active
 from store.db import Database

@@ -1,7 +1,7 @@
 """Who an escalation policy would page: tier by tier right now, and when a tier reaches nobody.
 
-Both answers use the engine's own resolution (:func:`paging.tier_people.reach` turns a tier's
-targets into people, a schedule being whoever is on call in it, each with the notification
+Both answers use the engine's own resolution (:func:`paging.response.tier_people.reach` turns a
+tier's targets into people, a schedule being whoever is on call in it, each with the notification
 rules that would page them, and says why anyone named cannot be paged), so what a page shows
 is what the engine would do for an incident opened at that instant.
 """
@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from escalation import step
-from paging import tier_people
+from paging.response import tier_people
 from people.models import Urgency
 from schedules import queries
 from schedules.core.values import Shift

@@ -1,6 +1,6 @@
 """Escalation in the database: notify a tier's people, step on when due.
 
-Notifying a tier turns targets into people (``paging.tier_people``: a schedule target is
+Notifying a tier turns targets into people (``paging.response.tier_people``: a schedule target is
 whoever is on call in it at that moment) and people into outbox rows, one per notification
 rule for the incident's urgency and per repeat of the rule, keyed by (incident, epoch, loop,
 tier, person, rule, repeat) so a step can never be enqueued twice. Whoever cannot be paged is
@@ -27,8 +27,9 @@ from escalation.models import (
     IncidentStatus,
     TargetType,
 )
-from paging import tier_people, wake
-from paging.models import Notification, NotificationStatus
+from paging import wake
+from paging.outbox.models import Notification, NotificationStatus
+from paging.response import tier_people
 from people.models import Urgency
 
 log = logging.getLogger("watchbill.escalation")

@@ -16,8 +16,9 @@ from escalation import incidents as incident_rows
 from escalation import rules, step
 from escalation.models import Incident, IncidentStatus
 from escalation.rules import Action
-from paging import escalate, wake
-from paging.models import Notification
+from paging import wake
+from paging.outbox.models import Notification
+from paging.response import notify
 from people.access import can_respond
 from people.models import User
 from people.service import is_active
@@ -61,7 +62,7 @@ def available(session: Session, actor: Actor, incident: Incident) -> frozenset[A
     found = {Action.resolve}
     if rules.can_acknowledge(incident.status):
         found.add(Action.acknowledge)
-    policy = escalate.load_policy(session, incident)
+    policy = notify.load_policy(session, incident)
     if step.next_position(policy, step.clamp(policy, step.Position(incident.loop, incident.tier))):
         found.add(Action.escalate)
     return frozenset(found)
@@ -102,7 +103,7 @@ def acknowledge(session: Session, incident: Incident, by: str, via: str, now: da
     incident.next_escalation_at = None
     if service.acknowledgement_timeout_seconds:
         incident.ack_timeout_at = now + timedelta(seconds=service.acknowledgement_timeout_seconds)
-    cancelled = escalate.cancel_pending(session, incident, now)
+    cancelled = notify.cancel_pending(session, incident, now)
     incident_rows.log(
         session,
         incident,
@@ -125,7 +126,7 @@ def resolve(session: Session, incident: Incident, by: str, via: str, now: dateti
     incident.next_escalation_at = None
     incident.ack_timeout_at = None
     incident.auto_resolve_at = None
-    cancelled = escalate.cancel_pending(session, incident, now)
+    cancelled = notify.cancel_pending(session, incident, now)
     incident_rows.log(
         session,
         incident,
@@ -139,7 +140,7 @@ def resolve(session: Session, incident: Incident, by: str, via: str, now: dateti
 
 
 def escalate_now(session: Session, incident: Incident, by: str, via: str, now: datetime) -> None:
-    policy = escalate.load_policy(session, incident)
+    policy = notify.load_policy(session, incident)
     here = step.clamp(policy, step.Position(incident.loop, incident.tier))
     if step.next_position(policy, here) is None:
         raise Conflict(f"incident #{incident.number} is already at the last tier")
@@ -149,9 +150,9 @@ def escalate_now(session: Session, incident: Incident, by: str, via: str, now: d
     if incident.status is IncidentStatus.acknowledged:
         incident.status = IncidentStatus.triggered
         incident.ack_timeout_at = None
-    escalate.cancel_pending(session, incident, now)
+    notify.cancel_pending(session, incident, now)
     incident.updated_at = now
-    escalate.advance(session, incident, now, forced=True)
+    notify.advance(session, incident, now, forced=True)
 
 
 def acknowledgement_timed_out(session: Session, incident: Incident, now: datetime) -> None:
@@ -163,9 +164,9 @@ def acknowledgement_timed_out(session: Session, incident: Incident, now: datetim
     incident_rows.log(
         session, incident, "ack_timeout", "Acknowledgement timed out; triggered again", now
     )
-    policy = escalate.load_policy(session, incident)
+    policy = notify.load_policy(session, incident)
     here = step.clamp(policy, step.Position(incident.loop, incident.tier))
-    escalate.notify_from(session, incident, policy, here, now, now)
+    notify.notify_from(session, incident, policy, here, now, now)
 
 
 def auto_resolve(session: Session, incident: Incident, now: datetime) -> None:

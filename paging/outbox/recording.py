@@ -22,8 +22,8 @@ from escalation import incidents as incident_rows
 from escalation.models import Incident
 from paging import wake
 from paging.channels.base import Outcome, SendResult
-from paging.failover import fail_over
-from paging.models import Notification, NotificationStatus
+from paging.outbox.failover import fail_over
+from paging.outbox.models import Notification, NotificationStatus
 from people.models import User
 from store.db import Database
 

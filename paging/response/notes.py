@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import IncidentLog
-from paging.actions import may_act
+from paging.response.actions import may_act
 from store.audit import Actor
 from store.errors import Forbidden, Invalid
 

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, bindparam, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from paging.bundling import Sent
-from paging.models import Notification, NotificationStatus
+from paging.outbox.bundling import Sent
+from paging.outbox.models import Notification, NotificationStatus
 
 #: A call counts as in progress at most this long after it was placed, should its final
 #: status never come back (a lost callback must not silence a number for good). Rings 25 s,

@@ -1,0 +1,9 @@
+"""The outbox: every outbound message is a row (``models``) before it is a provider call.
+
+Rows are built by ``paging.response`` (pages to a tier's people) and ``contact_notices``
+(verification codes, test pages, password resets, invites). ``dispatch`` claims due rows under
+a lease, plans storms with ``bundling`` (over ``sent_lately``), builds what a channel sends with
+``outgoing`` (incident details as text: ``details_text``), hands it to the channel and has
+``recording`` write the result; a message that fails for good is tried on the person's next
+contact method by ``failover``.
+"""
