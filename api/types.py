@@ -4,6 +4,7 @@
 * :data:`Name`, and every other string: no control characters but tab and newline (checked for
   every field of every request body by ``api.schemas.people.Strict``; query strings and paths
   by ``api.input_guard``). :data:`IcsText` also allows carriage returns.
+* :data:`At`: an optional :data:`Instant` query parameter (default: now).
 * :data:`NotNull`: ``NotNull[T]`` in a PATCH body: a field that may be left out but not null.
 """
 
@@ -13,6 +14,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
+from fastapi import Query
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 
 from people import validation
@@ -84,3 +86,6 @@ Instant = Annotated[
 ]
 #: iCalendar text: lines end with CRLF, so carriage returns are allowed (other controls not).
 IcsText = Annotated[str, AfterValidator(_ics), RawText()]
+
+#: An optional instant in a query string (the route takes now when it is left out).
+At = Annotated[Instant | None, Query(description="an instant (default: now)")]

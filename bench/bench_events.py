@@ -42,7 +42,7 @@ from sqlalchemy import func, select
 from bench.common import ACTOR, PG_SERVER, percentile, responder, scratch_url
 from escalation import service as escalation
 from escalation.models import Incident, TargetType
-from paging.models import Notification, NotificationStatus
+from paging.outbox.models import Notification, NotificationStatus
 from people.models import Urgency
 from store import migrate
 from store.base import utcnow

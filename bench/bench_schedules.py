@@ -14,8 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from schedules.model import Layer, LayerVersion, Override, Restriction, Rotation, Schedule
-from schedules.timeline import next_shift, on_call, on_call_user, timeline
+from schedules.core.timeline import next_shift, on_call, on_call_user, timeline
+from schedules.core.values import Layer, LayerVersion, Override, Restriction, Rotation, SchedulePlan
 
 ZONE = "America/New_York"
 TZ = ZoneInfo(ZONE)
@@ -82,11 +82,11 @@ def layer(
     return Layer(name, name, (version,))
 
 
-def daily_schedule(anchor: datetime) -> Schedule:
-    return Schedule(ZONE, (layer("daily", anchor, 1, "days"),))
+def daily_schedule(anchor: datetime) -> SchedulePlan:
+    return SchedulePlan(ZONE, (layer("daily", anchor, 1, "days"),))
 
 
-def five_layer_schedule(overrides: int) -> Schedule:
+def five_layer_schedule(overrides: int) -> SchedulePlan:
     anchor = datetime(2019, 1, 7, 9, 0, tzinfo=TZ)
     layers = (
         layer("primary-weekly", anchor, 1, "weeks"),
@@ -110,7 +110,7 @@ def five_layer_schedule(overrides: int) -> Schedule:
         length = timedelta(minutes=15 * rng.randrange(4, 4 * 24 * 3))
         created = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(100_000))
         rows.append(Override(f"o{n}", rng.choice(USERS), start, start + length, created))
-    return Schedule(ZONE, layers, tuple(rows))
+    return SchedulePlan(ZONE, layers, tuple(rows))
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ from api.app import create_app
 from bench.common import ACTOR, percentile, scratch_url
 from escalation import service as escalation
 from escalation.models import Incident, IncidentLog, IncidentStatus, Service, Severity, TargetType
-from paging.models import Notification, NotificationStatus
+from paging.outbox.models import Notification, NotificationStatus
 from people import passwords
 from people import service as people
 from people.models import TeamMembership, TeamRole, Urgency, User, UserRole

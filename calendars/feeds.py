@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from calendars.render import gap_summary_for, summary_for
 from escalation.models import EscalationPolicy, EscalationTarget, EscalationTier, TargetType
 from people.models import User
-from schedules import model
 from schedules import service as schedules
+from schedules.core import values
+from schedules.core.timeline import EXTENT_CAP, on_call, on_call_user, timeline
 from schedules.models import Schedule
-from schedules.timeline import EXTENT_CAP, on_call, on_call_user, timeline
 from store.errors import Invalid
 
 __all__ = [
@@ -81,7 +81,7 @@ class ScheduleInputs:
     id: str
     name: str
     time_zone: str
-    pure: model.Schedule
+    pure: values.SchedulePlan
     layer_names: tuple[str, ...]
     escalation: tuple[str, ...]
 
@@ -121,7 +121,7 @@ def escalation_levels(session: Session, schedule_ids: Sequence[str]) -> dict[str
     }
 
 
-def _user_ids(pure: model.Schedule) -> set[str]:
+def _user_ids(pure: values.SchedulePlan) -> set[str]:
     ids = {o.user_id for o in pure.overrides}
     for layer in pure.layers:
         for version in layer.versions:
@@ -184,7 +184,7 @@ def inputs_key(inputs: FeedInputs) -> tuple[object, ...]:
     )
 
 
-def _source(pure: model.Schedule, layer_names: Sequence[str], shift: model.Shift) -> str:
+def _source(pure: values.SchedulePlan, layer_names: Sequence[str], shift: values.Shift) -> str:
     if shift.override_id is not None or shift.layer is None:
         return "override"
     if 0 <= shift.layer < len(layer_names):
@@ -197,12 +197,12 @@ def _merge(sources: Iterable[str]) -> tuple[str, ...]:
 
 
 def whole_shifts(
-    pure: model.Schedule, layer_names: Sequence[str], since: datetime, until: datetime
-) -> tuple[list[Piece], list[model.Gap]]:
+    pure: values.SchedulePlan, layer_names: Sequence[str], since: datetime, until: datetime
+) -> tuple[list[Piece], list[values.Gap]]:
     """Final shifts meeting ``[since, until)`` merged by person and whole, and the gaps."""
     try:
         result = timeline(pure, since, until, overflow=True)
-    except model.ScheduleError as exc:
+    except values.ScheduleError as exc:
         raise Invalid("past_days", str(exc)) from exc
     pieces: list[Piece] = []
     for shift in result.final:
@@ -219,7 +219,7 @@ def whole_shifts(
 
 
 def _extend(
-    pure: model.Schedule,
+    pure: values.SchedulePlan,
     layer_names: Sequence[str],
     piece: Piece,
     edge: datetime,
@@ -240,7 +240,7 @@ def _extend(
             if on_call_user(pure, at) != piece.user_id:  # a point lookup: cheap
                 break
             found = on_call(pure, at)
-        except model.ScheduleError:
+        except values.ScheduleError:
             break
         if found is None or found.user_id != piece.user_id:
             break

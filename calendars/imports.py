@@ -35,7 +35,7 @@ from calendars.models import CalendarImport, ImportedOverride
 from people.models import User
 from schedules import overrides
 from schedules import service as schedules
-from schedules.model import ScheduleError, load_zone
+from schedules.core.values import ScheduleError, load_zone
 from schedules.models import ScheduleOverride
 from store import outbound
 from store.audit import Actor, record, snapshot

@@ -39,6 +39,7 @@ from calendars.feeds import (
 from calendars.render import MAX_ALARM_MINUTES, FeedMeta, etag_for, render_feed
 from calendars.state import sync_events
 from people.models import User
+from schedules import queries
 from schedules import service as schedules
 from schedules.models import Schedule, ScheduleLayer
 from store.errors import Conflict, Invalid, NotFound
@@ -167,7 +168,7 @@ def _schedules_of(session: Session, feed: Feed) -> list[Schedule]:
         ids = [feed.schedule_id]
     else:
         assert feed.user_id is not None
-        ids = schedules.schedule_ids_for_user(session, feed.user_id)
+        ids = queries.schedule_ids_for_user(session, feed.user_id)
     if not ids:
         return []
     found = session.scalars(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from schedules.wallclock import to_instant
+from schedules.core.wallclock import to_instant
 
 __all__ = [
     "DAY_NAMES",

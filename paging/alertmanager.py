@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from escalation.models import Service, Severity
 from paging import intake
-from paging.events import MAX_SUMMARY, InvalidEvent, Outcome, act_by_key, load_object
+from paging.events import MAX_SUMMARY, EventResult, InvalidEvent, act_by_key, load_object
 
 VIA = "Alertmanager"
 STATUSES = ("firing", "resolved")
@@ -47,7 +47,9 @@ DEFAULT_SEVERITY = Severity.error
 
 
 @dataclass(frozen=True)
-class Notification:
+class AlertGroup:
+    """One Alertmanager (or Grafana) webhook notification: a group of alerts, one incident."""
+
     group_key: str
     status: str
     receiver: str | None
@@ -101,7 +103,7 @@ def _alert(raw: Any, i: int, errors: list[str]) -> dict[str, Any]:
     return alert
 
 
-def parse(body: bytes) -> Notification:
+def parse(body: bytes) -> AlertGroup:
     """A webhook notification; :class:`InvalidEvent` lists everything wrong with it."""
     data = load_object(body)
     errors: list[str] = []
@@ -121,7 +123,7 @@ def parse(body: bytes) -> Notification:
     if not isinstance(truncated, int) or isinstance(truncated, bool) or truncated < 0:
         errors.append("'truncatedAlerts' must be a whole number, 0 or more")
         truncated = 0
-    notification = Notification(
+    notification = AlertGroup(
         group_key=group_key if isinstance(group_key, str) else "",
         status=str(status),
         receiver=_optional_text(data, "receiver", errors),
@@ -142,7 +144,7 @@ def _clean(text: str) -> str:
     return " ".join(text.replace("\x00", " ").split())
 
 
-def title_of(n: Notification) -> str:
+def title_of(n: AlertGroup) -> str:
     """``commonAnnotations.summary``; else the alert name and the group's other labels."""
     summary = _clean(n.common_annotations.get("summary", ""))
     if summary:
@@ -162,12 +164,12 @@ def title_of(n: Notification) -> str:
     return _clean(title)[:MAX_SUMMARY] or "Alertmanager alert group"
 
 
-def severity_of(n: Notification) -> Severity:
+def severity_of(n: AlertGroup) -> Severity:
     label = n.common_labels.get("severity") or n.group_labels.get("severity") or ""
     return SEVERITY_LABELS.get(label.strip().lower(), DEFAULT_SEVERITY)
 
 
-def details_of(n: Notification) -> dict[str, Any]:
+def details_of(n: AlertGroup) -> dict[str, Any]:
     details: dict[str, Any] = {
         "integration": "alertmanager",
         "status": n.status,
@@ -183,7 +185,7 @@ def details_of(n: Notification) -> dict[str, Any]:
     return {k: v for k, v in details.items() if v is not None}
 
 
-def handle(session: Session, service: Service, n: Notification, now: datetime) -> Outcome:
+def handle(session: Session, service: Service, n: AlertGroup, now: datetime) -> EventResult:
     """Open, refresh or resolve the group's incident."""
     if n.status == "resolved":
         return act_by_key(
@@ -206,4 +208,4 @@ def handle(session: Session, service: Service, n: Notification, now: datetime) -
     )
     if not result.created:
         result.incident.details = details  # the group as it is now
-    return Outcome(n.dedup_key, result.incident, created=result.created, changed=True)
+    return EventResult(n.dedup_key, result.incident, created=result.created, changed=True)

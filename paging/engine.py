@@ -24,13 +24,15 @@ from sqlalchemy.orm import Session
 
 from calendars.refresh import calendar_fetcher, refresh_due
 from escalation.models import Incident, IncidentStatus
-from paging import actions, escalate, metrics, outgoing, timers, wake
-from paging.dispatch import Dispatcher
-from paging.models import Notification, NotificationStatus
+from paging import metrics, timers, wake
+from paging.outbox import outgoing
 from paging.outbox.channel import Channel
 from paging.outbox.channel_type import ChannelTypes
+from paging.outbox.dispatch import Dispatcher
+from paging.outbox.models import Notification, NotificationStatus
 from paging.providers.log.channel import LogChannel
 from paging.providers.registry import CHANNEL_TYPES
+from paging.response import actions, notify
 from store import logs
 from store.base import utcnow
 from store.db import Database, conninfo
@@ -370,7 +372,7 @@ class Engine:
         if incident.next_escalation_at is not None:
             lateness = (now - incident.next_escalation_at).total_seconds()
             metrics.escalation_lateness.observe(max(0.0, lateness))
-        moved = escalate.advance(session, incident, now)
+        moved = notify.advance(session, incident, now)
         metrics.escalation_steps.labels(kind="step" if moved else "exhausted").inc()
 
     def _due_ack_timeouts(self, session: Session, now: datetime) -> int:

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus, Service, Severity
 from escalation.service import service_by_key
-from paging import actions, intake
+from paging import intake
+from paging.response import actions
 
 MAX_DEDUP_KEY = 255
 MAX_SUMMARY = 1024
@@ -276,7 +277,9 @@ def parse_v1(body: bytes) -> Event:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class EventResult:
+    """What applying one event did (not a delivery outcome: that is a channel's ``Outcome``)."""
+
     dedup_key: str
     #: None for an acknowledge/resolve with nothing open (dropped), and for a counted repeat.
     incident: Incident | None
@@ -313,17 +316,17 @@ def act_by_key(
     by: str,
     via: str,
     now: datetime,
-) -> Outcome:
+) -> EventResult:
     """Acknowledge or resolve the open incident with ``dedup_key`` (nothing open: dropped)."""
     incident = open_for_update(session, service, dedup_key)
     if incident is None:
-        return Outcome(dedup_key, None, created=False, changed=False)
+        return EventResult(dedup_key, None, created=False, changed=False)
     if action == "acknowledge":
         changed = actions.acknowledge(session, incident, by, via, now)
     else:
         actions.resolve(session, incident, by, via, now)
         changed = True
-    return Outcome(dedup_key, incident, created=False, changed=changed)
+    return EventResult(dedup_key, incident, created=False, changed=changed)
 
 
 def _repeat_key(event: Event) -> str | None:
@@ -336,11 +339,11 @@ def may_repeat(event: Event) -> bool:
     return _repeat_key(event) is not None
 
 
-def _counted(dedup_key: str) -> Outcome:
-    return Outcome(dedup_key, None, created=False, changed=True)
+def _counted(dedup_key: str) -> EventResult:
+    return EventResult(dedup_key, None, created=False, changed=True)
 
 
-def repeat(connection: Connection, event: Event, now: datetime) -> Outcome | None:
+def repeat(connection: Connection, event: Event, now: datetime) -> EventResult | None:
     """Count a trigger that repeats an open alert (most events); None when it does not
     (nothing open with its key, no key, not a trigger): :func:`handle` it then.
 
@@ -356,7 +359,7 @@ def repeat(connection: Connection, event: Event, now: datetime) -> Outcome | Non
 
 async def repeat_async(
     connection: AsyncConnection[Any], event: Event, now: datetime
-) -> Outcome | None:
+) -> EventResult | None:
     """:func:`repeat` on PostgreSQL, on an async connection in autocommit (the event loop's)."""
     key = _repeat_key(event)
     if key is None:
@@ -365,7 +368,9 @@ async def repeat_async(
     return None if counted is None else _counted(key)
 
 
-def handle(session: Session, event: Event, now: datetime, *, repeat_tried: bool = False) -> Outcome:
+def handle(
+    session: Session, event: Event, now: datetime, *, repeat_tried: bool = False
+) -> EventResult:
     """Apply an event to the service its key names. ``repeat_tried``: :func:`repeat` has just
     found nothing open for it (a trigger opened meanwhile is still found, under the lock)."""
     if event.action != "trigger":
@@ -401,4 +406,4 @@ def handle(session: Session, event: Event, now: datetime, *, repeat_tried: bool 
         claimed=True,
     )
     incident = result.incident
-    return Outcome(incident.dedup_key, incident, created=result.created, changed=True)
+    return EventResult(incident.dedup_key, incident, created=result.created, changed=True)

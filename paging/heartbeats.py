@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus, Service, Severity
 from escalation.service import get_service
-from paging import actions, intake, wake
+from paging import intake, wake
 from paging.integrations_models import Heartbeat, new_heartbeat_token
+from paging.response import actions
 from people.access import require_team_manager
 from store import audit
 from store.audit import Actor

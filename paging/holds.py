@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus, Service, Severity
 from escalation.rules import default_urgency
-from paging import escalate, maintenance, support_hours
+from paging import maintenance, support_hours
 from paging.integrations_models import IncidentHold, MaintenanceWindow, SupportHoursRow
+from paging.response import notify
 from people.models import Urgency
 
 MAINTENANCE = "maintenance"
@@ -160,7 +161,7 @@ def hold_or_start(
         return True
     if existing is not None:
         session.delete(existing)
-    escalate.start(session, incident, now)
+    notify.start(session, incident, now)
     return False
 
 

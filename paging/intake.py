@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentLog, IncidentStatus, Service, Severity
-from paging import escalate, holds, wake
+from paging import holds, wake
+from paging.response import notify
 from people.models import Urgency
 from people.validation import CONTROL
 from store.base import new_id
@@ -363,5 +364,5 @@ def change_policy(session: Session, service: Service, now: datetime) -> int:
     ).all()
     for incident in open_incidents:
         incident.policy_id = service.escalation_policy_id
-        escalate.restart(session, incident, now, "Escalation policy changed; restarting at tier 1")
+        notify.restart(session, incident, now, "Escalation policy changed; restarting at tier 1")
     return len(open_incidents)

@@ -3,8 +3,9 @@
 E-mail pages carry them as buttons, webhook pages as their acknowledge / resolve callbacks. A
 link names one outbox row (so one incident and the person it was sent to) and one action,
 signed with HMAC-SHA256 under the server secret. It stops working when the incident resolves.
-Opening it (GET) only shows what it would do; a POST acts, through ``paging.actions.act`` as the
-person the page went to (``via``: "email link", "webhook link").
+Opening it (GET) only shows what it would do; a POST acts, through
+``paging.response.actions.act``, as the person the page went to (``via``: "email link",
+"webhook link").
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus
-from paging import actions, outgoing
-from paging.actions import Action
-from paging.models import Notification
+from escalation.rules import Action
+from paging.outbox import outgoing
 from paging.outbox.channel import Outgoing
+from paging.outbox.models import Notification
+from paging.response import actions
 from paging.server_secret import derive, server_secret, signing_secret
 from people.models import User
 from store.audit import Actor

@@ -20,7 +20,7 @@ from people.models import ContactMethod, ContactType, NotificationRule, Urgency
 from people.service import get_user
 from store import audit
 from store.audit import Actor
-from store.errors import Conflict, Forbidden, Invalid, NotFound
+from store.errors import Conflict, Invalid, NotFound
 
 MAX_VERIFICATION_ATTEMPTS = 5
 #: Repeats of a notification rule ("call again until reached").
@@ -112,19 +112,6 @@ def verify(
     cm.verified_at = now
     cm.verification_code_hash = None
     audit.record(session, actor, "verify", cm, before)
-    return cm
-
-
-def set_contact_method_enabled(
-    session: Session, actor: Actor, contact_method_id: str, enabled: bool
-) -> ContactMethod:
-    cm = get_contact_method(session, contact_method_id)
-    require_manage_contacts(session, actor, cm.user_id, "change contact methods")
-    if enabled and cm.verified_at is None and not actor.is_admin:
-        raise Forbidden("confirm the verification code before enabling this contact method")
-    before = audit.snapshot(cm)
-    cm.enabled = enabled
-    audit.record(session, actor, "update", cm, before)
     return cm
 
 

@@ -1,10 +1,20 @@
-"""Pure schedule core: rotations, restrictions, layering, overrides, queries.
+"""Schedules: who is on call when.
 
-No database, no I/O, never reads the clock.  See ``schedules.model`` for the
-value objects and ``schedules.timeline`` for the query semantics.
+The package exports its pure core, :mod:`schedules.core`: value objects (a
+:class:`SchedulePlan` with its layers, rotations, restrictions and overrides), the query
+semantics (:mod:`schedules.core.timeline`) and history-keeping edits
+(:mod:`schedules.core.edits`).  The core never touches a database, the network or the clock.
+
+Around it, with a session (never committing): the tables in :mod:`schedules.models`,
+conversion between rows and plans in :mod:`schedules.rows`, loading and editing schedules in
+:mod:`schedules.service`, one layer at a time in :mod:`schedules.layers` (client specs:
+:mod:`schedules.specs`; version rows: :mod:`schedules.layer_rows`), overrides in
+:mod:`schedules.overrides`, who is on call in :mod:`schedules.queries`, gaps ahead in
+:mod:`schedules.coverage`, edit previews in :mod:`schedules.preview`, and what blocks
+deactivating a user in :mod:`schedules.commitments`.
 """
 
-from schedules.edits import (
+from schedules.core.edits import (
     add_version,
     change_users,
     end_layer,
@@ -12,22 +22,7 @@ from schedules.edits import (
     version_at,
     with_layer_version,
 )
-from schedules.model import (
-    Gap,
-    Holdover,
-    Layer,
-    LayerVersion,
-    Override,
-    Restriction,
-    Rotation,
-    Schedule,
-    ScheduleError,
-    Shift,
-    ShiftUnit,
-    Timeline,
-    WindowTooLargeError,
-)
-from schedules.timeline import (
+from schedules.core.timeline import (
     EXTENT_CAP,
     MAX_WINDOW,
     coalesce_by_user,
@@ -35,6 +30,21 @@ from schedules.timeline import (
     on_call,
     on_call_user,
     timeline,
+)
+from schedules.core.values import (
+    Gap,
+    Holdover,
+    Layer,
+    LayerVersion,
+    Override,
+    Restriction,
+    Rotation,
+    ScheduleError,
+    SchedulePlan,
+    Shift,
+    ShiftUnit,
+    Timeline,
+    WindowTooLargeError,
 )
 
 __all__ = [
@@ -47,8 +57,8 @@ __all__ = [
     "Override",
     "Restriction",
     "Rotation",
-    "Schedule",
     "ScheduleError",
+    "SchedulePlan",
     "Shift",
     "ShiftUnit",
     "Timeline",

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 
-from schedules.model import LayerVersion
+from schedules.core.values import LayerVersion
 from schedules.models import LayerVersionRow, Schedule, ScheduleLayer, ScheduleOverride
 from schedules.rows import version_of, versions_in_order
 

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from schedules.model import Gap
-from schedules.service import schedule_timeline
+from schedules.core.values import Gap
+from schedules.queries import schedule_timeline
 
 __all__ = ["HORIZON", "gaps_ahead"]
 

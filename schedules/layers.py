@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from schedules import edits, rows
-from schedules.layering import edit_layer, end_layer_at, new_layer
+from schedules import rows
+from schedules.core import edits
+from schedules.layer_rows import edit_layer, end_layer_at, new_layer
 from schedules.models import LayerVersionRow, Schedule, ScheduleLayer
 from schedules.service import check_users, edit_instant, get_schedule, require_editor, snapshot
 from schedules.specs import LayerSpec, spec_of

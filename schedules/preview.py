@@ -15,16 +15,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from schedules.changes import ShiftChange, compare
-from schedules.model import Timeline
+from schedules.core.changes import ShiftChange, compare
+from schedules.core.values import Timeline
 from schedules.models import Schedule
-from schedules.service import (
-    LayerEdits,
-    create_schedule,
-    edit_instant,
-    schedule_timeline,
-    update_schedule,
-)
+from schedules.queries import schedule_timeline
+from schedules.service import LayerEdits, create_schedule, edit_instant, update_schedule
 from schedules.specs import LayerSpec
 from store.audit import Actor
 

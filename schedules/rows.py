@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import time
 from typing import Any, cast
 
-from schedules import model
-from schedules.model import WEEKDAYS, ShiftUnit
+from schedules.core import values
+from schedules.core.values import WEEKDAYS, ShiftUnit
 from schedules.models import LayerVersionRow, Schedule, ScheduleLayer, ScheduleOverride
 
 __all__ = [
@@ -23,16 +23,16 @@ __all__ = [
 ]
 
 
-def restriction_of(data: dict[str, Any]) -> model.Restriction:
+def restriction_of(data: dict[str, Any]) -> values.Restriction:
     """A stored restriction (``{"days", "start", "end"}``) as a pure value."""
     days = data.get("days")
     day_set = None if days is None else frozenset(WEEKDAYS.index(d) for d in days)
-    return model.Restriction(
+    return values.Restriction(
         time.fromisoformat(data["start"]), time.fromisoformat(data["end"]), day_set
     )
 
 
-def restriction_json(restriction: model.Restriction) -> dict[str, Any]:
+def restriction_json(restriction: values.Restriction) -> dict[str, Any]:
     days = None if restriction.days is None else [WEEKDAYS[d] for d in sorted(restriction.days)]
     return {
         "days": days,
@@ -41,23 +41,23 @@ def restriction_json(restriction: model.Restriction) -> dict[str, Any]:
     }
 
 
-def version_of(row: LayerVersionRow) -> model.LayerVersion:
+def version_of(row: LayerVersionRow) -> values.LayerVersion:
     holdover = None
     if row.holdover_user_id is not None and row.holdover_until is not None:
-        holdover = model.Holdover(row.holdover_user_id, row.holdover_until)
-    return model.LayerVersion(
+        holdover = values.Holdover(row.holdover_user_id, row.holdover_until)
+    return values.LayerVersion(
         effective_from=row.effective_from,
         start=row.start,
         end=row.end,
         users=tuple(row.users),
-        rotation=model.Rotation(row.handoff, row.shift_length, cast(ShiftUnit, row.shift_unit)),
+        rotation=values.Rotation(row.handoff, row.shift_length, cast(ShiftUnit, row.shift_unit)),
         restrictions=tuple(restriction_of(r) for r in row.restrictions),
         start_index=row.start_index,
         holdover=holdover,
     )
 
 
-def version_row(version: model.LayerVersion, created_by: str) -> LayerVersionRow:
+def version_row(version: values.LayerVersion, created_by: str) -> LayerVersionRow:
     """A new (unsaved) row for ``version``."""
     hold = version.holdover
     return LayerVersionRow(
@@ -81,13 +81,13 @@ def versions_in_order(rows: Iterable[LayerVersionRow]) -> list[LayerVersionRow]:
     return sorted(rows, key=lambda r: (r.effective_from is not None, r.effective_from or r.start))
 
 
-def layer_of(row: ScheduleLayer) -> model.Layer:
+def layer_of(row: ScheduleLayer) -> values.Layer:
     versions = tuple(version_of(v) for v in versions_in_order(row.versions))
-    return model.Layer(id=row.id, name=row.name, versions=versions)
+    return values.Layer(id=row.id, name=row.name, versions=versions)
 
 
-def override_of(row: ScheduleOverride) -> model.Override:
-    return model.Override(
+def override_of(row: ScheduleOverride) -> values.Override:
+    return values.Override(
         id=row.id, user_id=row.user_id, start=row.start, end=row.end, created_at=row.created_at
     )
 
@@ -101,12 +101,12 @@ def schedule_of(
     row: Schedule,
     overrides: Sequence[ScheduleOverride],
     layers: Sequence[ScheduleLayer] | None = None,
-) -> model.Schedule:
+) -> values.SchedulePlan:
     """The pure schedule: layers in position order, the given overrides."""
     ordered = (
         ordered_layers(row) if layers is None else sorted(layers, key=lambda r: (r.position, r.id))
     )
-    return model.Schedule(
+    return values.SchedulePlan(
         time_zone=row.time_zone,
         layers=tuple(layer_of(layer) for layer in ordered),
         overrides=tuple(override_of(o) for o in overrides),

@@ -1,9 +1,10 @@
-"""Schedules in the database: load the pure form, query it, create and edit with history.
+"""Schedules in the database: load the pure form, create and edit with history.
 
 Functions take a session (and an :class:`~store.audit.Actor` for writes); they never commit.
 Edits take effect from an instant (``effective_from``, default now, never in the past): each
 touched layer gets a new version row in force from then, so the timeline before it is kept.
-Overrides live in :mod:`schedules.overrides`.
+Overrides live in :mod:`schedules.overrides`, one layer at a time in :mod:`schedules.layers`,
+who is on call (now, next, over a window) in :mod:`schedules.queries`.
 """
 
 from __future__ import annotations
@@ -14,18 +15,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from people.access import can_manage_team, require_team_manager
-from people.models import Team, User, new_feed_token
+from people.models import Team, new_feed_token
 from people.service import require_active
-from schedules import model, rows
-from schedules.layering import apply_layers, new_layer
-from schedules.model import ScheduleError, Shift, Timeline, WindowTooLargeError, load_zone
-from schedules.models import LayerVersionRow, Schedule, ScheduleLayer, ScheduleOverride
+from schedules import rows
+from schedules.core import values
+from schedules.core.values import ScheduleError, load_zone
+from schedules.layer_rows import apply_layers, new_layer
+from schedules.models import Schedule, ScheduleLayer, ScheduleOverride
 from schedules.specs import LayerSpec
-from schedules.timeline import EXTENT_CAP, next_shift, on_call, on_call_user, timeline
 from store import audit
 from store.audit import Actor
 from store.errors import Conflict, Invalid, NotFound
@@ -41,14 +42,9 @@ __all__ = [
     "get_schedule",
     "list_schedules",
     "load_schedule",
-    "next_shift_for_user",
-    "on_call_in_every_schedule",
-    "on_call_shift",
     "require_editor",
     "rotate_feed_token",
     "schedule_by_feed_token",
-    "schedule_ids_for_user",
-    "schedule_timeline",
     "snapshot",
     "update_schedule",
 ]
@@ -56,16 +52,6 @@ __all__ = [
 #: How far ``effective_from`` may lie before now (clock skew); it is then moved up to now.
 SKEW = timedelta(minutes=1)
 MAX_LAYERS = 50
-#: Longest timeline window: a (leap) year.
-LONGEST_WINDOW = timedelta(days=366)
-
-
-@dataclass(frozen=True)
-class UserShift:
-    """A user's shift in one schedule (for "next shift" answers)."""
-
-    schedule_id: str
-    shift: Shift
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -105,7 +91,7 @@ def _overrides(
 
 def load_schedule(
     session: Session, schedule_id: str, *, around: tuple[datetime, datetime] | None = None
-) -> model.Schedule:
+) -> values.SchedulePlan:
     """The pure form of the schedule (every layer with its history, its overrides).
 
     ``around=(lo, hi)`` loads only the overrides meeting ``[lo, hi]`` (enough for queries
@@ -113,149 +99,6 @@ def load_schedule(
     """
     schedule = get_schedule(session, schedule_id)
     return rows.schedule_of(schedule, _overrides(session, schedule_id, around))
-
-
-def schedule_timeline(
-    session: Session, schedule_id: str, since: datetime, until: datetime, *, overflow: bool = False
-) -> Timeline:
-    """Final shifts, gaps and per-layer shifts over ``[since, until)`` (at most ~a year)."""
-    if until < since:
-        raise Invalid("until", "must not be before since")
-    if until - since > LONGEST_WINDOW:
-        raise Invalid("until", f"the window may be at most {LONGEST_WINDOW.days} days long")
-    reach = EXTENT_CAP if overflow else timedelta(0)
-    pure = load_schedule(session, schedule_id, around=(since - reach, until + reach))
-    try:
-        return timeline(pure, since, until, overflow=overflow)
-    except WindowTooLargeError as exc:
-        raise Invalid("until", str(exc)) from exc
-    except ScheduleError as exc:
-        raise Invalid("since", str(exc)) from exc
-
-
-def on_call_shift(
-    session: Session, schedule_id: str, at: datetime, *, whole: bool = True
-) -> Shift | None:
-    """Who is on call at ``at``: the final shift running then, or None when nobody is.
-
-    The one answer for ``/oncall`` (``whole``: the shift's full extent) and the engine's
-    schedule targets (``whole=False``: just the person, and which layer or override), through
-    the same layering as :func:`schedule_timeline` and the calendar feeds. 404 for an unknown
-    schedule; 422 (``at``) for an instant outside the supported range.
-    """
-    reach = EXTENT_CAP if whole else timedelta(0)
-    pure = load_schedule(session, schedule_id, around=(at - reach, at + reach))
-    try:
-        return on_call(pure, at, whole=whole)
-    except ScheduleError as exc:
-        raise Invalid("at", str(exc)) from exc
-
-
-@dataclass(frozen=True)
-class OnCallNow:
-    """Who is on call in one schedule at an instant (None: nobody)."""
-
-    schedule_id: str
-    name: str
-    time_zone: str
-    team_id: str | None
-    user_id: str | None
-
-
-def on_call_in_every_schedule(session: Session, at: datetime) -> list[OnCallNow]:
-    """Every schedule (by name) with who is on call in it at ``at``.
-
-    Four queries whatever the number of schedules, read as plain rows (no ORM objects: the
-    home page asks this of hundreds of schedules on every load), then the pure point look-up.
-    """
-    versions: dict[str, list[Any]] = {}
-    for row in session.execute(select(*LayerVersionRow.__table__.columns)):
-        versions.setdefault(row.layer_id, []).append(row)
-    layers: dict[str, list[model.Layer]] = {}
-    for layer in session.execute(
-        select(ScheduleLayer.id, ScheduleLayer.schedule_id, ScheduleLayer.name).order_by(
-            ScheduleLayer.position, ScheduleLayer.id
-        )
-    ):
-        # Plain rows have the columns ``rows.version_of`` reads from a LayerVersionRow.
-        found = rows.versions_in_order(versions.get(layer.id, []))
-        pure = tuple(rows.version_of(v) for v in found)
-        layers.setdefault(layer.schedule_id, []).append(
-            model.Layer(id=layer.id, name=layer.name, versions=pure)
-        )
-    running: dict[str, list[model.Override]] = {}
-    for override in session.scalars(
-        select(ScheduleOverride).where(ScheduleOverride.end > at, ScheduleOverride.start <= at)
-    ):
-        running.setdefault(override.schedule_id, []).append(rows.override_of(override))
-    found_now: list[OnCallNow] = []
-    for schedule in session.execute(
-        select(Schedule.id, Schedule.name, Schedule.time_zone, Schedule.team_id).order_by(
-            Schedule.name, Schedule.id
-        )
-    ):
-        user: str | None = None
-        try:
-            pure_schedule = model.Schedule(
-                time_zone=schedule.time_zone,
-                layers=tuple(layers.get(schedule.id, ())),
-                overrides=tuple(running.get(schedule.id, ())),
-            )
-            user = on_call_user(pure_schedule, at)
-        except ScheduleError:
-            log.exception("schedule %s cannot say who is on call at %s", schedule.id, at)
-        found_now.append(
-            OnCallNow(schedule.id, schedule.name, schedule.time_zone, schedule.team_id, user)
-        )
-    return found_now
-
-
-def schedule_ids_for_user(session: Session, user_id: str) -> list[str]:
-    """Schedules in which any layer version or override mentions the user."""
-    needle = f'%"{user_id}"%'
-    candidates = session.execute(
-        select(ScheduleLayer.schedule_id, LayerVersionRow.users, LayerVersionRow.holdover_user_id)
-        .join(LayerVersionRow, LayerVersionRow.layer_id == ScheduleLayer.id)
-        .where(
-            or_(
-                cast(LayerVersionRow.users, String).like(needle),
-                LayerVersionRow.holdover_user_id == user_id,
-            )
-        )
-    )
-    found = {sid for sid, users, hold in candidates if user_id in users or hold == user_id}
-    found.update(
-        session.scalars(
-            select(ScheduleOverride.schedule_id).where(ScheduleOverride.user_id == user_id)
-        )
-    )
-    return sorted(found)
-
-
-def next_shift_for_user(
-    session: Session,
-    user_id: str,
-    after: datetime,
-    *,
-    horizon: timedelta = timedelta(days=90),
-    schedule_id: str | None = None,
-) -> UserShift | None:
-    """The user's first shift starting at or after ``after`` (in one or every schedule)."""
-    if session.get(User, user_id) is None:
-        raise NotFound(f"no user {user_id!r}")
-    if not timedelta(0) < horizon <= LONGEST_WINDOW:
-        raise Invalid("horizon_days", f"must be between 1 and {LONGEST_WINDOW.days} days")
-    ids = [schedule_id] if schedule_id is not None else schedule_ids_for_user(session, user_id)
-    best: UserShift | None = None
-    for sid in ids:
-        get_schedule(session, sid)
-        pure = load_schedule(
-            session, sid, around=(after - EXTENT_CAP, after + horizon + EXTENT_CAP)
-        )
-        shift = next_shift(pure, user_id, after, horizon)
-        if shift is not None and (best is None or shift.start < best.shift.start):
-            best = UserShift(sid, shift)
-    return best
 
 
 def schedule_by_feed_token(session: Session, token: str) -> Schedule | None:

@@ -12,8 +12,9 @@ from datetime import UTC, datetime, time
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from schedules import edits
-from schedules.model import (
+from schedules.core import edits
+from schedules.core.rotation import Grid, holder
+from schedules.core.values import (
     SHIFT_UNITS,
     WEEKDAYS,
     LayerVersion,
@@ -22,7 +23,6 @@ from schedules.model import (
     ScheduleError,
     ShiftUnit,
 )
-from schedules.rotation import Grid, holder
 from store.errors import Invalid
 
 __all__ = [

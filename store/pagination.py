@@ -6,7 +6,7 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -15,11 +15,6 @@ from store.errors import Invalid
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
-
-
-class Paged(Protocol):
-    id: Any
-    created_at: Any
 
 
 T = TypeVar("T")

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from store import migrate
 from store.db import Database
-from store.models import metadata
+from store.migrations.tables import metadata
 
 PG_ENV = "WATCHBILL_TEST_DATABASE_URL"
 

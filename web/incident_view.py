@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import EscalationPolicy, Incident, IncidentLog, Service
-from paging import actions
-from paging.details_text import render_details
+from escalation.rules import Action
+from paging.outbox.details_text import render_details
+from paging.response import actions
 from people.models import User
 from store.audit import Actor
 
@@ -24,7 +25,7 @@ class IncidentView:
     policy: EscalationPolicy | None
     details: str
     log: list[IncidentLog]
-    available: frozenset[actions.Action]
+    available: frozenset[Action]
     may_note: bool
     #: ``user:<email>`` labels (how the log records who acted) → the person's name.
     names: Mapping[str, str] = field(default_factory=dict)

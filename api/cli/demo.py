@@ -20,7 +20,7 @@ import typer
 from api.cli import demo_data
 from api.cli.base import CliError, app, ensure_schema, open_database, settings
 from api.cli.startup import describe_database
-from schedules import service as schedules
+from schedules import queries
 from store.base import utcnow
 
 DEDUP_KEY = "demo-disk-full-db-1"
@@ -75,7 +75,7 @@ def demo(
                 "(set WATCHBILL_DATABASE_URL to a new file, e.g. sqlite:///demo.db)"
             )
         made = demo_data.build(session, now)
-        shift = schedules.on_call_shift(session, made.primary.id, now)
+        shift = queries.on_call_shift(session, made.primary.id, now)
         by_id = {u.id: u for u in made.people.values()}
         paged = by_id[shift.user_id] if shift is not None else made.people["ada@example.com"]
         key = made.service.integration_key

@@ -2,7 +2,7 @@
 
 An incident is named by its number (``3``, or ``#3``; with several services, ``--service``
 picks one) or by its id. Acting goes through the same function as every other way of
-acting (``paging.actions.act``), as the person ``--as`` names, with their rights.
+acting (``paging.response.actions.act``), as the person ``--as`` names, with their rights.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from api.cli.base import CliError, app, console, ensure_schema, every, open_data
 from escalation import incidents as incident_rows
 from escalation import service as escalation
 from escalation.models import Incident, IncidentStatus, Service
-from paging import actions, change_events
+from escalation.rules import Action
+from paging import change_events
+from paging.response import actions
 from people import service as people
 from people.models import UserRole
 from store.audit import Actor
@@ -163,7 +165,7 @@ def _log_table(session: Session, incident: Incident, zone: tzinfo | None) -> Tab
     return shown
 
 
-def _act(ref: str, action: actions.Action, email: str, service: str | None) -> None:
+def _act(ref: str, action: Action, email: str, service: str | None) -> None:
     database = open_database(must_exist=True)
     ensure_schema(database)
     with database.transaction() as session:
@@ -195,7 +197,7 @@ def acknowledge(
     service: ServiceOption = None,
 ) -> None:
     """Acknowledge an incident: paging stops."""
-    _act(incident, actions.Action.acknowledge, as_, service)
+    _act(incident, Action.acknowledge, as_, service)
 
 
 @incidents_app.command("resolve")
@@ -205,7 +207,7 @@ def resolve(
     service: ServiceOption = None,
 ) -> None:
     """Resolve an incident."""
-    _act(incident, actions.Action.resolve, as_, service)
+    _act(incident, Action.resolve, as_, service)
 
 
 @incidents_app.command("escalate")
@@ -215,4 +217,4 @@ def escalate(
     service: ServiceOption = None,
 ) -> None:
     """Escalate an incident to the next level of its policy now."""
-    _act(incident, actions.Action.escalate, as_, service)
+    _act(incident, Action.escalate, as_, service)

@@ -19,8 +19,9 @@ from api.cli.base import CliError, app, console, ensure_schema, every, open_data
 from escalation import service as escalation
 from escalation.models import EscalationPolicy, TargetType
 from people import service as people
+from schedules import queries
 from schedules import service as schedules
-from schedules.model import Shift
+from schedules.core.values import Shift
 from schedules.models import Schedule
 from store.base import utcnow
 
@@ -101,7 +102,7 @@ def oncall(
             for t in tier.targets
             if t.type is TargetType.schedule
         }
-        shifts = {sid: schedules.on_call_shift(session, sid, instant) for sid in sorted(asked)}
+        shifts = {sid: queries.on_call_shift(session, sid, instant) for sid in sorted(asked)}
         user_ids = {s.user_id for s in shifts.values() if s is not None} | {
             t.target_id
             for p in policies

@@ -169,7 +169,7 @@ async def _in_db_thread(state: State, work: Callable[..., T], *args: Any) -> T:
 
 def _apply(
     database: Database, event: events.Event, now: datetime, repeat_tried: bool = False
-) -> events.Outcome:
+) -> events.EventResult:
     """One unit of work, committed here (in the worker thread) before the answer goes out.
 
     A repeat of an open alert, most events, is tried first as a unit of its own: one
@@ -209,7 +209,7 @@ async def close_loop_pool(state: State) -> None:
 
 async def _ingest(
     state: State, body: bytes, parse: Callable[[bytes], events.Event]
-) -> events.Outcome | JSONResponse:
+) -> events.EventResult | JSONResponse:
     """Parse (in the event loop), rate-limit, then apply.
 
     A trigger with a dedup key is first counted as a repeat right here, on PostgreSQL: one
@@ -332,8 +332,8 @@ async def _read_body(receive: Receive) -> bytes | None:
 
 
 def _apply_alertmanager(
-    database: Database, key: str, notification: alertmanager.Notification, now: datetime
-) -> events.Outcome:
+    database: Database, key: str, notification: alertmanager.AlertGroup, now: datetime
+) -> events.EventResult:
     with database.transaction() as session:
         usable = len(key) <= 255 and "\x00" not in key
         service = service_by_key(session, key) if usable else None

@@ -13,7 +13,9 @@ from api.schemas.events import ChangeOut
 from api.schemas.people import ListOut
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus, Service
-from paging import actions, change_events, intake, notes
+from escalation.rules import Action
+from paging import change_events, intake
+from paging.response import actions, notes
 from people.access import require_team_responder
 from store.errors import Invalid
 
@@ -121,7 +123,7 @@ def get_incident(incident_id: str, session: SessionDep, _: CurrentActor) -> Inci
 
 
 def _act(
-    incident_id: str, action: actions.Action, session: SessionDep, actor: CurrentActor, now: NowDep
+    incident_id: str, action: Action, session: SessionDep, actor: CurrentActor, now: NowDep
 ) -> IncidentOut:
     result = actions.act(session, incident_id, action, actor, via="api", now=now)
     return incident_out(result.incident)
@@ -137,14 +139,14 @@ def acknowledge(
 ) -> IncidentOut:
     """Admins, the service team's managers and responders, and anyone paged for it. Stops
     escalation; acknowledging twice changes nothing; a resolved incident is 409."""
-    return _act(incident_id, actions.Action.acknowledge, session, actor, now)
+    return _act(incident_id, Action.acknowledge, session, actor, now)
 
 
 @router.post("/incidents/{incident_id}/resolve", summary="Resolve", responses=problems(409))
 def resolve(incident_id: str, session: SessionDep, actor: CurrentActor, now: NowDep) -> IncidentOut:
     """Admins, the service team's managers and responders, and anyone paged for it. Stops
     escalation and cancels pending pages; a resolved incident is 409."""
-    return _act(incident_id, actions.Action.resolve, session, actor, now)
+    return _act(incident_id, Action.resolve, session, actor, now)
 
 
 @router.post(
@@ -157,7 +159,7 @@ def escalate(
 ) -> IncidentOut:
     """Admins, the service team's managers and responders, and anyone paged for it: the next tier
     is notified now (409 at the last tier without repeats, or when resolved)."""
-    return _act(incident_id, actions.Action.escalate, session, actor, now)
+    return _act(incident_id, Action.escalate, session, actor, now)
 
 
 @router.post(

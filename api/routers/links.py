@@ -15,15 +15,13 @@ from api.deps import NowDep, SessionDep, SettingsDep
 from api.openapi import problem_response
 from escalation import incidents as incident_rows
 from paging import links
-from paging.actions import Action
-from paging.outgoing import incident_url
+from paging.outbox.outgoing import incident_url
 from paging.providers.email.email_text import (
     ActionPage,
     render_action_confirmation_page,
     render_action_done_page,
     render_action_error_page,
 )
-from paging.replies_parse import Action as ReplyAction
 from store.errors import DomainError
 
 router = APIRouter(prefix="/links", tags=["e-mail links"])
@@ -39,7 +37,6 @@ PAGES: dict[int | str, dict[str, Any]] = {
     409: {"description": "the incident cannot be acted on like this (say, resolved)", **_PAGE},
     410: {"description": "the incident is resolved: the link has expired", **_PAGE},
 }
-SHOWN = {Action.acknowledge: ReplyAction.ACK, Action.resolve: ReplyAction.RESOLVE}
 HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 
 
@@ -64,7 +61,7 @@ def confirm_page(
         return _html(render_action_error_page(exc.message), exc.status)
     service = incident_rows.service_of(session, link.incident)
     page = ActionPage(
-        action=SHOWN[link.action],
+        action=link.action,
         incident_number=link.incident.number,
         title=link.incident.title,
         severity=link.incident.severity.value,
@@ -93,7 +90,7 @@ def act(token: str, session: SessionDep, settings: SettingsDep, now: NowDep) -> 
         return _html(render_action_error_page(exc.detail), exc.status)
     return _html(
         render_action_done_page(
-            SHOWN[link.action],
+            link.action,
             result.incident.number,
             result.incident.title,
             incident_url(settings, result.incident.id),

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, NowDep, PageDep, SessionDep, SettingsDep
 from api.openapi import problems
-from api.routers import schedule_layers
-from api.routers.schedule_views import At, layer_ids, layer_spec, schedule_out, shift_out
+from api.routers import schedule_layers, schedule_overrides
 from api.schemas.people import ListOut, UserRef
+from api.schemas.schedule_conversions import layer_ids, layer_spec, schedule_out, shift_out
 from api.schemas.schedules import (
     GapOut,
     NextShiftOut,
@@ -24,16 +24,17 @@ from api.schemas.schedules import (
     TimelineOut,
     UserShiftOut,
 )
-from api.types import Instant
+from api.types import At, Instant
 from escalation import service as escalation
 from people import service as people
-from schedules import rows
+from schedules import queries, rows
 from schedules import service as schedules
 from schedules.models import Schedule
 from store.audit import Actor
 
 router = APIRouter(tags=["schedules"])
 router.include_router(schedule_layers.router)
+router.include_router(schedule_overrides.router)
 
 # --- schedules ---------------------------------------------------------------------------------
 
@@ -167,7 +168,7 @@ def on_call(
 ) -> OnCallOut:
     """Everyone signed in: the person on call at `at` and their whole final shift."""
     when = at or now
-    shift = schedules.on_call_shift(session, schedule_id, when)
+    shift = queries.on_call_shift(session, schedule_id, when)
     users: list[UserRef] = []
     names = people.user_names(session, [] if shift is None else [shift.user_id])
     if shift is not None:
@@ -192,7 +193,7 @@ def timeline(
     over [`since`, `until`) (at most a year)."""
     lo = since or now
     hi = until or lo + timedelta(days=7)
-    result = schedules.schedule_timeline(session, schedule_id, lo, hi, overflow=overflow)
+    result = queries.schedule_timeline(session, schedule_id, lo, hi, overflow=overflow)
     ids = layer_ids(session, schedule_id)
     everyone = [s.user_id for s in result.final] + [s.user_id for x in result.layers for s in x]
     names = people.user_names(session, everyone)
@@ -211,7 +212,7 @@ Horizon = Annotated[int, Query(ge=1, le=365, description="how far ahead to look,
 def _next_shift(
     session: Session, user_id: str, after: datetime, days: int, schedule_id: str | None
 ) -> NextShiftOut:
-    found = schedules.next_shift_for_user(
+    found = queries.next_shift_for_user(
         session, user_id, after, horizon=timedelta(days=days), schedule_id=schedule_id
     )
     shift = None

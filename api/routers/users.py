@@ -25,7 +25,7 @@ from api.schemas.people import (
     VerifyIn,
 )
 from escalation import commitments
-from paging import contact_notices
+from paging.outbox import contact_notices
 from paging.providers.webhook import signature
 from people import contacts, passwords
 from people import service as people

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from paging.outbox.channel import Channel, Outgoing
-from paging.outgoing import Decorator
+from paging.outbox.outgoing import Decorator
 from store.db import Database
 from store.settings import Settings
 
@@ -47,7 +47,7 @@ class ChannelType:
     decorators: Callable[[Settings], Sequence[Decorator]] = _no_decorators
     #: ``(settings, notification id) -> URL`` the provider reports delivery to; None: no receipts.
     status_url: Callable[[Settings, str], str] | None = None
-    #: Kinds whose pages an alert storm bundles into one message (``paging.bundling``).
+    #: Kinds whose pages an alert storm bundles into one message (``paging.outbox.bundling``).
     bundled: frozenset[str] = frozenset()
     #: Kinds that carry one message at a time (a phone takes one call at a time).
     one_at_a_time: frozenset[str] = frozenset()

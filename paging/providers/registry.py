@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from paging import outgoing
+from paging.outbox import outgoing
 from paging.outbox.channel import Channel
 from paging.outbox.channel_type import ChannelTypes
 from paging.providers.email.channel_type import EMAIL_TYPE

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from store.models import metadata
+from store.migrations.tables import metadata
 
 config = context.config
 

@@ -1,5 +1,5 @@
-"""The API with a settable clock (``api``, ``clock``), as in ``tests/schedules_api``."""
+"""The API with a settable clock (``api``, ``clock``), as in ``tests/api/schedules``."""
 
-from tests.schedules_api.conftest import api, clock
+from tests.api.schedules.conftest import api, clock
 
 __all__ = ["api", "clock"]

@@ -29,7 +29,7 @@ from schedules import service as schedules
 from schedules.specs import LayerSpec
 from store.audit import Actor
 from store.db import Database
-from store.models import metadata
+from store.migrations.tables import metadata
 
 T0 = datetime(2030, 6, 3, 12, 0, tzinfo=UTC)  # a Monday
 ACTORS = ("admin", "manager", "other_manager", "responder", "observer", "outsider", "self")

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from paging.models import Notification, NotificationStatus
+from paging.outbox.models import Notification, NotificationStatus
 from people.models import ContactType
 from store.db import Database
 from tests.factories import Factory

@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import select
 
 from escalation.models import Incident
-from paging import actions
+from paging.response import actions
 from people import service as people
 from people.models import ContactType, User
 from store.audit import Actor
 from store.db import Database
+from tests.api.schedules.conftest import Api, layer
 from tests.factories import Person
-from tests.schedules_api.conftest import Api, layer
 
 NOW = datetime(2024, 3, 5, 12, tzinfo=UTC)
 PAST = {"since": "2024-03-01T00:00:00Z", "until": "2024-03-05T00:00:00Z"}

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from api.app import create_app
 from escalation.models import Incident, IncidentLog
-from paging.models import Notification
+from paging.outbox.models import Notification
 from people.models import ContactType, Urgency
 from store.db import Database
 from store.settings import Settings

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from api.app import create_app
 from escalation.models import IncidentLog
-from paging.models import Notification
+from paging.outbox.models import Notification
 from people.models import ContactType
 from store.db import Database
 from store.settings import Settings

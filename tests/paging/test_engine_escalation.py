@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy import select
 
-from paging.models import Notification
+from paging.outbox.models import Notification
 from people.models import ContactType as CT
 from tests.conftest import admin_headers
 from tests.paging.conftest import Paging

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from escalation import service as escalation
 from escalation.models import Incident, TargetType
 from paging import intake
-from paging.models import Notification, NotificationStatus
+from paging.outbox.models import Notification, NotificationStatus
 from people.models import ContactType
 from store.audit import Actor
 from store.db import Database

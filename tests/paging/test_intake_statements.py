@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from escalation import service as escalation
 from escalation.models import Incident, IncidentLog, IncidentStatus, Service, TargetType
 from paging import events, intake
-from paging.models import Notification
+from paging.outbox.models import Notification
 from people.models import ContactMethod, ContactType, Urgency
 from store.audit import Actor
 from store.base import utcnow
@@ -106,7 +106,7 @@ def _event(
     return events.parse_v2(json.dumps(body).encode())
 
 
-def _handle(database: Database, parsed: events.Event) -> events.Outcome:
+def _handle(database: Database, parsed: events.Event) -> events.EventResult:
     with database.transaction() as session:
         return events.handle(session, parsed, utcnow())
 

@@ -7,7 +7,7 @@ from sqlalchemy import inspect
 
 from store import migrate
 from store.db import Database
-from store.models import metadata
+from store.migrations.tables import metadata
 from tests import dbtools
 
 

@@ -23,7 +23,7 @@ from api.app import create_app
 from escalation import service as escalation
 from escalation.models import IncidentLog, Service
 from paging import intake
-from paging.models import Notification
+from paging.outbox.models import Notification
 from people.models import ContactMethod, ContactType
 from store.base import utcnow
 from store.db import Database

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from paging.models import Notification
+from paging.outbox.models import Notification
 from people.models import ContactType as CT
 from tests.fakes.twilio_fake import CallRecord
 from tests.twoway.conftest import Live

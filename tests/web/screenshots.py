@@ -20,10 +20,11 @@ from sqlalchemy import select
 
 from escalation import service as escalation
 from escalation.models import TargetType
-from paging import heartbeats, maintenance, notes, support_hours
-from paging.models import Notification
+from paging import heartbeats, maintenance, support_hours
+from paging.outbox.models import Notification
 from paging.providers.registry import wire
 from paging.providers.twilio import short_links
+from paging.response import notes
 from people.models import ContactType, TeamRole, UserRole
 from schedules import overrides
 from schedules import service as schedules

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from escalation import service as escalation
 from escalation.models import TargetType
-from paging.models import Notification
+from paging.outbox.models import Notification
 from people.models import ContactType, TeamRole
 from schedules import service as schedules
 from schedules.specs import LayerSpec

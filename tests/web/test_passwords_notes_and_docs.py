@@ -14,8 +14,8 @@ from sqlalchemy import select
 from escalation import service as escalation
 from escalation.models import Incident, IncidentStatus
 from paging import intake
-from paging.contact_notices import PASSWORD_RESET
-from paging.models import Notification, NotificationStatus
+from paging.outbox.contact_notices import PASSWORD_RESET
+from paging.outbox.models import Notification, NotificationStatus
 from paging.providers.log import test_phone
 from people import passwords
 from people.models import ContactType, User

@@ -1,6 +1,7 @@
 """Coverage warnings for a manager's teams (the home page): in the next 14 days, when nobody
 will be on call in their schedules, and when a level of their escalation policies reaches
-nobody. Computed by the schedule core and the engine's own resolution (``paging.reach``)."""
+nobody. Computed by the schedule core and the engine's own resolution
+(``paging.response.reach``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from escalation import service as escalation
 from escalation.models import EscalationPolicy
-from paging import reach
+from paging.response import reach
 from people import directory
 from schedules.coverage import HORIZON, gaps_ahead
 from schedules.models import Schedule

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from schedules.wallclock import to_instant
+from schedules.core.wallclock import to_instant
 from store.errors import Conflict, Invalid
 from web.deps import Fields
 

@@ -17,11 +17,12 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from people import validation
-from schedules import edits, handoffs, rows
-from schedules.model import LayerVersion, ShiftUnit
+from schedules import rows
+from schedules.core import edits, handoffs
+from schedules.core.values import LayerVersion, ShiftUnit
+from schedules.core.wallclock import to_instant
 from schedules.models import Schedule
 from schedules.specs import LayerSpec, RestrictionSpec
-from schedules.wallclock import to_instant
 from web.deps import Fields
 from web.desk.forms import DAYS, Problems, name, number, parse_date, parse_time, values
 

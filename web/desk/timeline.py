@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from schedules.changes import ShiftChange, changed
-from schedules.model import Gap, Shift
-from schedules.wallclock import to_instant
+from schedules.core.changes import ShiftChange, changed
+from schedules.core.values import Gap, Shift
+from schedules.core.wallclock import to_instant
 
 VIEWS = ("day", "week", "month")
 COLOURS = 8

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from escalation import service as escalation
 from escalation.models import TargetType
-from paging import incident_lists
+from paging.response import incident_lists
 from people import service as people
 from people.models import User
-from schedules import service as schedules
-from schedules.model import Shift
+from schedules import queries
+from schedules.core.values import Shift
 from web.deps import SessionDep, SignedIn
 from web.desk import coverage as desk_coverage
 from web.routing import WebRoute
@@ -40,7 +40,7 @@ class PolicyRow:
 
 @dataclass(frozen=True)
 class MyShift:
-    schedule: schedules.OnCallNow
+    schedule: queries.OnCallNow
     shift: Shift
 
 
@@ -79,7 +79,7 @@ def home(page: SignedIn, session: SessionDep) -> Response:
     me = page.user
     assert me is not None
     now = page.now
-    everywhere = schedules.on_call_in_every_schedule(session, now)
+    everywhere = queries.on_call_in_every_schedule(session, now)
     on_call = {row.schedule_id: row.user_id for row in everywhere}
     by_id = {row.schedule_id: row for row in everywhere}
     policies, more_policies = escalation.policy_levels(session, POLICIES_SHOWN)
@@ -94,10 +94,10 @@ def home(page: SignedIn, session: SessionDep) -> Response:
     current = []
     for row in everywhere:
         if row.user_id == me.id:
-            shift = schedules.on_call_shift(session, row.schedule_id, now)
+            shift = queries.on_call_shift(session, row.schedule_id, now)
             if shift is not None:
                 current.append(MyShift(row, shift))
-    upcoming = schedules.next_shift_for_user(session, me.id, now)
+    upcoming = queries.next_shift_for_user(session, me.id, now)
     next_shift = (
         MyShift(by_id[upcoming.schedule_id], upcoming.shift)
         if upcoming is not None and upcoming.schedule_id in by_id

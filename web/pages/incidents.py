@@ -1,5 +1,5 @@
 """Incidents: the list (mine first, by status and service) and the incident page with its
-actions (the same ``paging.actions.act`` as SMS, voice and e-mail replies) and notes."""
+actions (the same ``paging.response.actions.act`` as SMS, voice and e-mail replies) and notes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from fastapi.responses import Response
 from escalation import incidents as incident_rows
 from escalation import service as escalation
 from escalation.models import IncidentStatus
-from paging import actions, incident_lists, notes
-from paging.replies_parse import Action as ReplyAction
+from escalation.rules import Action
+from paging.response import actions, incident_lists, notes
 from people import service as people
 from web.deps import Form, SessionDep, SignedIn
 from web.incident_view import incident_view
@@ -25,11 +25,6 @@ STATUSES: dict[str, tuple[IncidentStatus, ...]] = {
     "acknowledged": (IncidentStatus.acknowledged,),
     "resolved": (IncidentStatus.resolved,),
     "all": tuple(IncidentStatus),
-}
-DONE = {
-    actions.Action.acknowledge: ReplyAction.ACK,
-    actions.Action.resolve: ReplyAction.RESOLVE,
-    actions.Action.escalate: ReplyAction.ESCALATE,
 }
 
 
@@ -79,28 +74,28 @@ def incident_page(incident_id: str, page: SignedIn, session: SessionDep) -> Resp
     )
 
 
-def _act(incident_id: str, action: actions.Action, page: SignedIn, session: SessionDep) -> Response:
+def _act(incident_id: str, action: Action, page: SignedIn, session: SessionDep) -> Response:
     result = actions.act(session, incident_id, action, page.actor, via="web", now=page.now)
     number = result.incident.number
-    message = DONE[action].past + f" #{number}."
-    if action is actions.Action.acknowledge and not result.changed:
+    message = action.past + f" #{number}."
+    if action is Action.acknowledge and not result.changed:
         message = f"#{number} was already acknowledged."
     return page.redirect(f"/incidents/{incident_id}", message)
 
 
 @router.post("/incidents/{incident_id}/acknowledge")
 def acknowledge(incident_id: str, page: SignedIn, form: Form, session: SessionDep) -> Response:
-    return _act(incident_id, actions.Action.acknowledge, page, session)
+    return _act(incident_id, Action.acknowledge, page, session)
 
 
 @router.post("/incidents/{incident_id}/resolve")
 def resolve(incident_id: str, page: SignedIn, form: Form, session: SessionDep) -> Response:
-    return _act(incident_id, actions.Action.resolve, page, session)
+    return _act(incident_id, Action.resolve, page, session)
 
 
 @router.post("/incidents/{incident_id}/escalate")
 def escalate(incident_id: str, page: SignedIn, form: Form, session: SessionDep) -> Response:
-    return _act(incident_id, actions.Action.escalate, page, session)
+    return _act(incident_id, Action.escalate, page, session)
 
 
 @router.post("/incidents/{incident_id}/notes")

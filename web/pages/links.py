@@ -8,13 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from paging import actions
+from escalation.rules import Action
 from paging.links import LinkError
 from paging.providers.twilio import short_links
 from store.errors import DomainError
 from web.deps import PageDep, SessionDep
 from web.incident_view import incident_view
-from web.pages.incidents import DONE
 from web.routing import WebRoute, error_page
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -30,11 +29,11 @@ def show(token: str, page: PageDep, session: SessionDep) -> Response:
     return page.render("links/incident.html", view=view, link_token=token, person=opened.user)
 
 
-async def chosen_action(request: Request) -> actions.Action | None:
+async def chosen_action(request: Request) -> Action | None:
     """The button pressed (the link's token is the credential: no session, no CSRF cookie)."""
     choice = (await request.form()).get("action")
     try:
-        return actions.Action(choice if isinstance(choice, str) else "")
+        return Action(choice if isinstance(choice, str) else "")
     except ValueError:
         return None
 
@@ -44,7 +43,7 @@ def act(
     token: str,
     page: PageDep,
     session: SessionDep,
-    action: Annotated[actions.Action | None, Depends(chosen_action)],
+    action: Annotated[Action | None, Depends(chosen_action)],
 ) -> Response:
     if action is None:
         return error_page(page.request, 422, "Choose Acknowledge, Resolve or Escalate.")
@@ -54,11 +53,10 @@ def act(
         return error_page(page.request, exc.status, exc.message)
     except DomainError as exc:
         return error_page(page.request, exc.status, exc.detail)
-    done = DONE[action]
-    message = f"{done.past} #{result.incident.number}."
-    if action is actions.Action.acknowledge and not result.changed:
+    message = f"{action.past} #{result.incident.number}."
+    if action is Action.acknowledge and not result.changed:
         message = f"#{result.incident.number} was already acknowledged."
-    if action is actions.Action.resolve:
+    if action is Action.resolve:
         view = incident_view(session, result.incident, opened.actor)
         return page.render(
             "links/incident.html", view=view, link_token=token, person=opened.user, done=message

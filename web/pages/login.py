@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from paging import contact_notices
-from paging.models import Notification
+from paging.outbox import contact_notices
+from paging.outbox.models import Notification
 from people import authentication, passwords, web_sessions
 from people.service import find_user_by_email, may_sign_in
 from web import security

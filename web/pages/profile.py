@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from calendars import urls
-from paging import contact_notices
+from paging.outbox import contact_notices
 from people import contacts, passwords, web_sessions
 from people import service as people
 from people.models import ContactType, Urgency

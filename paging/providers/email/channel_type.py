@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from paging import links, outgoing
+from paging import links
+from paging.outbox import outgoing
 from paging.outbox.channel import Channel, Outgoing
 from paging.outbox.channel_type import ChannelType
 from paging.providers.email import smtp

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
-from paging.replies_parse import Action, confirmation_line
+from escalation.rules import Action
+from paging.response.replies_parse import confirmation_line
 
 __all__ = [
     "ActionPage",

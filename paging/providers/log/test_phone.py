@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from escalation.models import IncidentLog
-from paging.models import Notification, NotificationStatus
+from paging.outbox.models import Notification, NotificationStatus
 from paging.providers.registry import CHANNEL_TYPES
 from paging.providers.twilio import calls, inbound
 from people.access import require_admin

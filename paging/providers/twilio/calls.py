@@ -6,7 +6,7 @@ with ``?attempt=1`` and, the second time, the call says goodbye and hangs up. A 
 is remembered on the notification (``payload.voice_action``) so the end of the call can tell a
 handled page from one nobody responded to (see ``paging.providers.twilio.status``).
 
-In an alert storm the engine bundles calls like texts (``paging.bundling``): one call carries
+In an alert storm the engine bundles calls like texts (``paging.outbox.bundling``): one call carries
 several pages to one number, reads how many open incidents there are and the first few, and a
 key acts on every incident still open.
 """
@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus
-from paging import actions
-from paging.models import Notification
-from paging.providers.twilio.inbound import ACTIONS, actor_for
+from escalation.rules import Action
+from paging.outbox.models import Notification
+from paging.providers.twilio.inbound import actor_for
 from paging.providers.twilio.twiml import (
     SpokenIncident,
     bundle_menu,
@@ -33,7 +33,7 @@ from paging.providers.twilio.twiml import (
     parse_digit,
 )
 from paging.providers.twilio.voice import voice_url
-from paging.replies_parse import Action
+from paging.response import actions
 from people.models import User
 from store.errors import Conflict, Forbidden, NotFound
 from store.settings import Settings
@@ -66,14 +66,12 @@ def _act(
     row.payload = {**(row.payload or {}), "voice_action": choice.value}
     try:
         with session.begin_nested():
-            result = actions.act(
-                session, incident.id, ACTIONS[choice], actor_for(user), via=VIA, now=now
-            )
+            result = actions.act(session, incident.id, choice, actor_for(user), via=VIA, now=now)
     except Conflict as exc:
         return exc.detail.replace("#", "").capitalize() + "."
     except Forbidden:
         return "You may not act on this incident."
-    if choice is Action.ACK and not result.changed:
+    if choice is Action.acknowledge and not result.changed:
         return f"Incident {incident.number} was already acknowledged."
     return ""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from paging import outgoing
+from paging.outbox import outgoing
 from paging.outbox.channel import Channel, Outgoing
 from paging.outbox.channel_type import ChannelType
 from paging.providers.twilio import codes, short_links

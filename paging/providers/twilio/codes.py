@@ -28,8 +28,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus
-from paging.models import Notification
 from paging.outbox.channel import Outgoing
+from paging.outbox.models import Notification
 from paging.providers.twilio.models import ReplyCode
 from store.base import new_id, utcnow
 

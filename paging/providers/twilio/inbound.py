@@ -2,7 +2,7 @@
 
 ``handle_sms`` takes one webhook's fields (already signature-checked) and returns the text to
 answer with, or None for no answer. The sender acts as the person whose verified SMS number
-sent it (the one paged for that incident at that number), through ``paging.actions.act``:
+sent it (the one paged for that incident at that number), through ``paging.response.actions.act``:
 anyone paged for an incident may act on it. Every inbound message is recorded in
 ``sms_inbound``: a redelivered webhook (same ``MessageSid``) gets the same answer and does
 nothing again, and the answered ``unknown`` rows cap replies to nonsense.
@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident
-from paging import actions
-from paging.models import Notification, NotificationStatus
+from escalation.rules import Action
+from paging.outbox.models import Notification, NotificationStatus
 from paging.providers.twilio import codes
 from paging.providers.twilio.models import InboundSms
 from paging.providers.twilio.sms_text import (
@@ -31,9 +31,9 @@ from paging.providers.twilio.sms_text import (
     opt_in_text,
     opt_out_text,
 )
-from paging.replies_parse import (
+from paging.response import actions
+from paging.response.replies_parse import (
     UNKNOWN_REPLY_WINDOW,
-    Action,
     Reply,
     ReplyKind,
     parse_reply,
@@ -47,12 +47,6 @@ from store.errors import Conflict, Forbidden
 VIA = "sms"
 APP = "Watchbill"
 MAX_BODY = 1600
-#: The engine's actions by the reply parser's.
-ACTIONS = {
-    Action.ACK: actions.Action.acknowledge,
-    Action.RESOLVE: actions.Action.resolve,
-    Action.ESCALATE: actions.Action.escalate,
-}
 
 
 @dataclass(frozen=True)
@@ -149,13 +143,13 @@ def _act_on(
     """Act on one incident; why it did nothing (a sentence), or None when it acted."""
     assert reply.action is not None
     user = _paged_user(session, address, incident.id, owners)
-    action = ACTIONS[reply.action]
+    action = reply.action
     try:
         with session.begin_nested():
             result = actions.act(session, incident.id, action, actor_for(user), via=VIA, now=now)
     except (Conflict, Forbidden) as exc:
         return exc.detail
-    if action is actions.Action.acknowledge and not result.changed:
+    if action is Action.acknowledge and not result.changed:
         return f"incident #{incident.number} is already acknowledged"
     return None
 

@@ -5,7 +5,7 @@ names a row (incident, person), and the signature (10 characters of HMAC-SHA256 
 server secret over key, incident and person) makes a guessed or altered key useless. The same
 link goes in every page of that incident to that person. It stops working once the incident
 is resolved. Opening it (GET) only shows the incident (scanners prefetch links); its buttons
-POST, acting through ``paging.actions.act`` as that person.
+POST, acting through ``paging.response.actions.act`` as that person.
 """
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus
-from paging import actions, outgoing
+from escalation.rules import Action
 from paging.links import LinkError
-from paging.models import Notification
+from paging.outbox import outgoing
 from paging.outbox.channel import Outgoing
+from paging.outbox.models import Notification
 from paging.providers.twilio.models import IncidentLink
+from paging.response import actions
 from paging.server_secret import derive, server_secret, signing_secret
 from people.models import User
 from store.audit import Actor
@@ -119,7 +121,7 @@ def open_link(session: Session, settings: Settings, token: str, now: datetime) -
 
 
 def act(
-    session: Session, settings: Settings, token: str, action: actions.Action, now: datetime
+    session: Session, settings: Settings, token: str, action: Action, now: datetime
 ) -> tuple[Opened, actions.ActResult]:
     """Act on the link's incident as the person it was sent to (the page's buttons)."""
     opened = open_link(session, settings, token, now)

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from paging.replies_parse import (
-    Action,
+from escalation.rules import Action
+from paging.response.replies_parse import (
     confirmation_line,
     format_all_codes,
     format_codes,

@@ -3,7 +3,7 @@
 Rules (``/webhooks/twilio/status/{notification}``, signature-checked by the API):
 
 * SMS ``delivered`` → the notification is ``delivered``; ``failed`` / ``undelivered`` → it is
-  ``failed`` and the person's next contact method is tried at once (``paging.failover``);
+  ``failed`` and the person's next contact method is tried at once (``paging.outbox.failover``);
   error 21610 (opted out) also marks the number as opted out of SMS.
 * Call answered (``in-progress``) → ``delivered``; ``busy`` / ``no-answer`` / ``failed`` /
   ``canceled`` → ``failed`` and fail over at once.
@@ -13,7 +13,7 @@ Rules (``/webhooks/twilio/status/{notification}``, signature-checked by the API)
   who listened and hung up gets one more message; someone asleep gets reached another way).
 * A bundled call (an alert storm) carries several pages: each of them gets the call's outcome.
 * A call's end frees the line: calls held behind it (a phone takes one call at a time, see
-  ``paging.bundling``) are planned at once.
+  ``paging.outbox.bundling``) are planned at once.
 * Every change goes to the incident log; queued / ringing and the like only update
   ``provider_status``. Repeated or late callbacks never undo a final outcome.
 
@@ -34,11 +34,11 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation.models import Incident
 from paging import wake
-from paging.failover import fail_over
-from paging.models import Notification, NotificationStatus
+from paging.outbox.failover import fail_over
+from paging.outbox.models import Notification, NotificationStatus
+from paging.outbox.sent_lately import CALL_ENDED
 from paging.providers.twilio.client import OPTED_OUT
 from paging.providers.twilio.inbound import set_sms_opt_out
-from paging.sent_lately import CALL_ENDED
 from people.models import User
 from store.db import Database
 from store.errors import Invalid, NotFound

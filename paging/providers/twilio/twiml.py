@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from twilio.twiml.voice_response import Gather, Hangup, Redirect, Say, VoiceResponse
 
-from paging.replies_parse import Action
+from escalation.rules import Action
 
 __all__ = [
     "ATTEMPT_PARAM",
@@ -55,9 +55,9 @@ BUNDLE_READ_OUT = 5
 DigitChoice = Action | Literal["repeat"] | None
 
 _DIGITS: dict[str, Action | Literal["repeat"]] = {
-    "4": Action.ACK,
-    "5": Action.ESCALATE,
-    "6": Action.RESOLVE,
+    "4": Action.acknowledge,
+    "5": Action.escalate,
+    "6": Action.resolve,
     "*": "repeat",
 }
 

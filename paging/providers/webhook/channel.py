@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from paging.models import Notification
 from paging.outbox.channel import Outcome, Outgoing, SendResult
+from paging.outbox.models import Notification
 from paging.providers.webhook import payload, signature
 from paging.server_secret import signing_secret
 from store import outbound

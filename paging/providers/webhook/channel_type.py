@@ -13,7 +13,8 @@ import ipaddress
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
-from paging import links, outgoing
+from paging import links
+from paging.outbox import outgoing
 from paging.outbox.channel import Channel
 from paging.outbox.channel_type import ChannelType
 from paging.providers.webhook import payload

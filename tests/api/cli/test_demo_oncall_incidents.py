@@ -12,7 +12,7 @@ from api.cli import demo_data
 from escalation.models import Service
 from paging import change_events, intake
 from people.models import User
-from schedules import service as schedules
+from schedules import queries
 from schedules.models import Schedule
 from store.base import utcnow
 from store.db import Database
@@ -41,7 +41,7 @@ def test_demo_fills_an_empty_database_and_says_what_to_try(cli: Run, database: D
         users = {u.email: u for u in session.scalars(select(User))}
         service = session.scalars(select(Service)).one()
         primary = session.scalars(select(Schedule).where(Schedule.name == "Payments primary")).one()
-        on_call = schedules.on_call_shift(session, primary.id, utcnow())
+        on_call = queries.on_call_shift(session, primary.id, utcnow())
     assert set(users) == {"ada@example.com", "grace@example.com", "alan@example.com"}
     assert on_call is not None
     paged = next(u for u in users.values() if u.id == on_call.user_id)
@@ -69,8 +69,8 @@ def test_oncall_names_each_schedule_and_policy_level(cli: Run, database: Databas
     with database.transaction() as session:
         names = {u.id: u.name for u in session.scalars(select(User))}
         ids = {s.name: s.id for s in session.scalars(select(Schedule))}
-        first = schedules.on_call_shift(session, ids["Payments primary"], at)
-        second = schedules.on_call_shift(session, ids["Payments secondary"], at)
+        first = queries.on_call_shift(session, ids["Payments primary"], at)
+        second = queries.on_call_shift(session, ids["Payments secondary"], at)
     assert first is not None and second is not None
     row = _row(out, "Payments primary")
     assert row[1] == names[first.user_id]

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from escalation import service as escalation
 from escalation.models import EscalationPolicy, Service, TargetType
-from paging import contact_notices, maintenance
-from paging.models import Notification
+from paging import maintenance
+from paging.outbox import contact_notices
+from paging.outbox.models import Notification
 from people.models import ContactType, TeamMembership, TeamRole
 from tests.factories import SYSTEM
 from tests.web.desk.conftest import Desk, form_fields, replaced, weekly

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from people.models import TeamRole
-from schedules import service as schedules
-from schedules.changes import compare
+from schedules import queries
+from schedules.core.changes import compare
 from schedules.models import LayerVersionRow, Schedule
 from tests.web.desk.conftest import Browser, Desk, form_fields, replaced, weekly
 
@@ -60,7 +60,7 @@ def test_a_schedule_is_made_entirely_from_the_form(desk: Desk) -> None:
     assert location.startswith("/schedules/")
     with desk.database.transaction() as session:
         schedule = session.scalars(select(Schedule).where(Schedule.name == "Payments")).one()
-        found = schedules.schedule_timeline(
+        found = queries.schedule_timeline(
             session, schedule.id, datetime(2025, 12, 8, tzinfo=UTC),
             datetime(2025, 12, 13, tzinfo=UTC),
         )  # fmt: skip
@@ -82,7 +82,7 @@ def test_the_preview_shows_exactly_what_the_saved_edit_changes_and_the_past_stay
     schedule_id = desk.schedule(team, [weekly([ada.id, bob.id, cy.id])])
     since, until = datetime(2025, 12, 1, tzinfo=UTC), datetime(2026, 1, 5, tzinfo=UTC)
     with desk.database.transaction() as session:
-        before = schedules.schedule_timeline(session, schedule_id, since, until).final
+        before = queries.schedule_timeline(session, schedule_id, since, until).final
     manager = desk.sign_in(ada)
     path = f"/schedules/{schedule_id}/edit"
     fields = _fields(manager.get(path).text)
@@ -100,7 +100,7 @@ def test_the_preview_shows_exactly_what_the_saved_edit_changes_and_the_past_stay
     assert _press(manager, path, _fields(preview), "save") == f"/schedules/{schedule_id}"
     assert _versions(desk) == versions + 1
     with desk.database.transaction() as session:
-        after = schedules.schedule_timeline(session, schedule_id, since, until).final
+        after = queries.schedule_timeline(session, schedule_id, since, until).final
     window = (shown[0][0] - timedelta(days=1), datetime(2026, 1, 5, tzinfo=UTC))
     saved = [(c.start, c.end, c.before, c.after) for c in compare(before, after, *window)]
     assert saved == [c for c in shown if c[1] <= window[1]]

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from escalation.models import Service
 from people import directory
 from people.access import require_admin
+from schedules.core.wallclock import to_instant
 from schedules.models import Schedule
-from schedules.wallclock import to_instant
 from store.audit import AuditEntry
 from store.pagination import paginate
 from web.deps import SessionDep, SignedIn

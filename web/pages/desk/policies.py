@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from escalation import service as escalation
 from escalation import step
 from escalation.models import EscalationPolicy
-from paging import reach
+from paging.response import reach
 from people import directory
 from people.models import User
 from schedules.coverage import HORIZON

@@ -14,10 +14,11 @@ from calendars import urls
 from people import directory
 from people.access import can_manage_team
 from people.models import User
-from schedules import edits, handoffs, overrides, rows
+from schedules import overrides, queries, rows
 from schedules import service as schedules
+from schedules.core import edits, handoffs
+from schedules.core.values import LayerVersion, Timeline
 from schedules.coverage import gaps_ahead
-from schedules.model import LayerVersion, Timeline
 from schedules.models import Schedule, ScheduleOverride
 from web.deps import Page, SessionDep, SignedIn
 from web.desk import svg
@@ -53,7 +54,7 @@ def team_choices(session: Session, page: Page, current: str | None = None) -> li
 
 @router.get("/schedules")
 def schedule_list(page: SignedIn, session: SessionDep) -> Response:
-    everywhere = schedules.on_call_in_every_schedule(session, page.now)
+    everywhere = queries.on_call_in_every_schedule(session, page.now)
     names = directory.names(session, [row.user_id for row in everywhere if row.user_id])
     teams = directory.team_names(session, [row.team_id for row in everywhere])
     return page.render(
@@ -139,7 +140,7 @@ def schedule_page(
     actor, now = page.actor, page.now
     zone = _zone(page, schedule, tz)
     window = tl.window(view if view in tl.VIEWS else "week", _around(day, zone, now), zone)
-    result = schedules.schedule_timeline(
+    result = queries.schedule_timeline(
         session, schedule_id, window.since, window.until, overflow=True
     )
     ordered = rows.ordered_layers(schedule)

@@ -14,8 +14,9 @@ from escalation import hours
 from escalation import service as escalation
 from escalation.models import IncidentStatus, Service, Severity
 from escalation.rules import default_urgency
-from paging import heartbeats, incident_lists, intake, maintenance, support_hours
+from paging import heartbeats, intake, maintenance, support_hours
 from paging.integrations_models import MaintenanceWindow, SupportHoursRow
+from paging.response import incident_lists
 from people import directory, validation
 from people import service as people
 from people.models import Urgency

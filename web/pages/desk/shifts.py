@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from people import directory
-from schedules import overrides
+from schedules import overrides, queries
 from schedules import service as schedules
 from store.errors import Invalid
 from web.deps import Form, SessionDep, SignedIn
@@ -50,7 +50,7 @@ def cover_page(
     may_take = user != me.id and overrides.may_override(session, page.actor, schedule, me.id)
     candidates = []
     if may_edit and user:
-        upcoming = schedules.schedule_timeline(
+        upcoming = queries.schedule_timeline(
             session, schedule_id, page.now, page.now + SWAP_HORIZON, overflow=True
         ).final
         candidates = [

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from escalation import commitments
 from escalation.models import EscalationPolicy, Service
-from paging import contact_notices
+from paging.outbox import contact_notices
 from people import directory, passwords, validation
 from people import service as people
 from people.access import can_manage_team

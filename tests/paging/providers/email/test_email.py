@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from email.message import EmailMessage
 
+from escalation.rules import Action
 from paging import links
-from paging.actions import Action
 from paging.server_secret import server_secret
 from people.models import ContactType as CT
 from store.base import utcnow

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from escalation.rules import Action
 from paging.providers.email.email_text import (
     ActionPage,
     EmailBundle,
@@ -19,7 +20,6 @@ from paging.providers.email.email_text import (
     render_action_done_page,
     render_action_error_page,
 )
-from paging.replies_parse import Action
 
 
 def incident(number: int = 42, **kw: str) -> EmailIncident:
@@ -155,7 +155,7 @@ def test_verification_email_shows_code() -> None:
 
 def action_page(**kw: object) -> ActionPage:
     fields: dict[str, object] = {
-        "action": Action.ACK,
+        "action": Action.acknowledge,
         "incident_number": 42,
         "title": 'Checkout "API" <errors>',
         "severity": "critical",
@@ -179,7 +179,7 @@ def test_confirmation_page_has_post_form_with_hidden_token_and_button() -> None:
 
 
 def test_confirmation_page_button_names_the_action() -> None:
-    doc = render_action_confirmation_page(action_page(action=Action.RESOLVE))
+    doc = render_action_confirmation_page(action_page(action=Action.resolve))
     assert '<button type="submit">Resolve #42</button>' in doc
 
 
@@ -195,7 +195,7 @@ def test_confirmation_page_is_not_indexed_and_leaks_no_referrer() -> None:
 
 def test_done_page_confirms_action() -> None:
     doc = render_action_done_page(
-        Action.ACK, 42, "Checkout <API>", "https://wb.example/incidents/42"
+        Action.acknowledge, 42, "Checkout <API>", "https://wb.example/incidents/42"
     )
     parsed = parse_html(doc)
     assert "Acknowledged #42" in parsed.text

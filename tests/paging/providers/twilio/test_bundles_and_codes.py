@@ -13,9 +13,9 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from escalation.models import Incident
+from escalation.rules import Action
 from paging import links
-from paging.actions import Action
-from paging.models import Notification, NotificationStatus
+from paging.outbox.models import Notification, NotificationStatus
 from paging.providers.twilio import codes, inbound
 from paging.server_secret import server_secret
 from people.models import ContactType as CT

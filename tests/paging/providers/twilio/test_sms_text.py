@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from escalation.rules import Action
 from paging.providers.twilio.sms_text import (
     PageText,
     compose_bundle,
@@ -21,7 +22,7 @@ from paging.providers.twilio.sms_text import (
     segment_count,
     to_gsm7,
 )
-from paging.replies_parse import Action, Reply, ReplyKind, format_codes, parse_reply
+from paging.response.replies_parse import Reply, ReplyKind, format_codes, parse_reply
 
 LINK = "https://wb.example/i/42"
 
@@ -188,7 +189,7 @@ def test_bundle_lists_each_incident_with_its_own_codes() -> None:
 
 def test_bundle_codes_parse_back_to_the_listed_incidents() -> None:
     result = compose_bundle(items(3), None)
-    assert parse_reply("2r") == Reply(ReplyKind.ACTION, Action.RESOLVE, 2)
+    assert parse_reply("2r") == Reply(ReplyKind.ACTION, Action.resolve, 2)
     assert "#41 2a/2r/2e" in result.text
 
 
@@ -236,13 +237,13 @@ def test_bundle_never_drops_an_incident_and_fits(titles: list[str], max_segments
 
 def test_confirmation_names_action_number_and_title() -> None:
     assert (
-        compose_confirmation(Action.ACK, 42, "Checkout API errors")
+        compose_confirmation(Action.acknowledge, 42, "Checkout API errors")
         == "Acknowledged #42 Checkout API errors"
     )
 
 
 def test_confirmation_with_long_title_fits_one_segment() -> None:
-    text = compose_confirmation(Action.RESOLVE, 42, "Checkout API errors " * 20)
+    text = compose_confirmation(Action.resolve, 42, "Checkout API errors " * 20)
     assert text.startswith("Resolved #42 Checkout API errors")
     assert segment_count(text) == 1
 

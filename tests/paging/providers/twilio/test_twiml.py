@@ -5,6 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from escalation.rules import Action
 from paging.providers.twilio.twiml import (
     BUNDLE_READ_OUT,
     MENU_TEXT,
@@ -20,7 +21,6 @@ from paging.providers.twilio.twiml import (
     parse_digit,
     with_attempt,
 )
-from paging.replies_parse import Action
 
 URL = "https://wb.example/voice/gather?call=abc&sig=x%2By"
 TEXT = "This is Watchbill. Critical incident 42 on Checkout API. Errors above 5%."
@@ -78,11 +78,11 @@ def test_with_attempt_replaces_existing_flag() -> None:
 @pytest.mark.parametrize(
     ("digits", "choice"),
     [
-        ("4", Action.ACK),
-        ("5", Action.ESCALATE),
-        ("6", Action.RESOLVE),
+        ("4", Action.acknowledge),
+        ("5", Action.escalate),
+        ("6", Action.resolve),
         ("*", "repeat"),
-        (" 4#", Action.ACK),
+        (" 4#", Action.acknowledge),
         ("1", None),
         ("#", None),
         ("", None),
@@ -133,7 +133,7 @@ def test_invalid_choice_twiml_gives_up_after_second_silence() -> None:
 
 
 def test_confirmation_and_message_twiml_end_the_call() -> None:
-    assert says(parse(confirmation_twiml(Action.RESOLVE, 3))) == ["Resolved incident 3. Goodbye."]
+    assert says(parse(confirmation_twiml(Action.resolve, 3))) == ["Resolved incident 3. Goodbye."]
     root = parse(message_twiml("Incident 42 is already resolved."))
     assert says(root) == ["Incident 42 is already resolved. Goodbye."]
     assert root[-1].tag == "Hangup"
