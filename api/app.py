@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api import docs, errors, openapi
+from api.engine import build_engine
 from api.input_guard import RefuseControlCharacters
 from api.limits import BodySizeLimit
 from api.routers import (
@@ -34,8 +35,6 @@ from api.routers import (
     users,
     webhooks,
 )
-from paging.channels.registry import build_channels, build_decorators
-from paging.engine import Engine
 from store.db import Database
 from store.settings import Settings, get_settings
 from web import install as install_web
@@ -72,16 +71,7 @@ def create_app(
     settings = settings or get_settings()
     owns_database = database is None
     database = database or Database(settings.database_url)
-    engine = (
-        Engine(
-            database,
-            settings,
-            channels=build_channels(database, settings),
-            decorators=build_decorators(settings),
-        )
-        if run_engine
-        else None
-    )
+    engine = build_engine(database, settings) if run_engine else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

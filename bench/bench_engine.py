@@ -22,9 +22,10 @@ from sqlalchemy import func, select, update
 from bench.common import ACTOR, percentile, responder, scratch_database
 from escalation import service as escalation
 from escalation.models import Incident, IncidentLog, TargetType
-from paging import intake, wake
+from paging import intake
 from paging.channels.base import Outcome, Outgoing, SendResult
-from paging.engine import Engine
+from paging.engine import wake
+from paging.engine.loop import Engine
 from store.db import Database
 from store.settings import Settings
 

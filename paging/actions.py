@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation import rules, step
 from escalation.models import Incident, IncidentStatus
-from paging import escalate, wake
+from paging import escalate
+from paging.engine import wake
 from paging.models import Notification
 from people.access import can_respond
 from people.models import User

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from paging import wake
+from paging.engine import wake
 from paging.models import Notification, NotificationStatus
 from people.access import require_manage_contacts
 from people.contacts import PendingVerification, get_contact_method, restart_verification

@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import Incident
-from paging import wake
 from paging.channels.twilio_client import OPTED_OUT
+from paging.engine import wake
 from paging.failover import fail_over
 from paging.models import Notification, NotificationStatus
 from paging.replies import set_sms_opt_out

@@ -25,9 +25,10 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus, Service
-from paging import metrics, outgoing, sent_lately
+from paging import outgoing, sent_lately
 from paging.bundling import PendingPage, Plan, plan_delivery
 from paging.channels.base import Channel, Outcome, Outgoing, SendResult
+from paging.engine import metrics
 from paging.models import Notification, NotificationStatus
 from paging.recording import Recorder
 from people.models import User

@@ -27,7 +27,8 @@ from escalation.models import (
     IncidentStatus,
     TargetType,
 )
-from paging import tier_people, wake
+from paging import tier_people
+from paging.engine import wake
 from paging.models import Notification, NotificationStatus
 from people.models import Urgency
 

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus, Service, Severity
 from escalation.service import get_service
-from paging import actions, intake, wake
+from paging import actions, intake
+from paging.engine import wake
 from paging.integrations_models import Heartbeat, new_heartbeat_token
 from people.access import require_team_manager
 from store import audit

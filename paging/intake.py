@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentLog, IncidentStatus, Service, Severity
-from paging import escalate, holds, wake
+from paging import escalate, holds
+from paging.engine import wake
 from people.models import Urgency
 from people.validation import CONTROL
 from store.base import new_id

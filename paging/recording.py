@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import Incident
-from paging import wake
 from paging.channels.base import Outcome, SendResult
+from paging.engine import wake
 from paging.failover import fail_over
 from paging.models import Notification, NotificationStatus
 from people.models import User

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from escalation.models import IncidentStatus
-from paging.engine import Engine
+from paging.engine.loop import Engine
 from store.settings import Settings
 from tests.events.conftest import Desk, trigger_body
 

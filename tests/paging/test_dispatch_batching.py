@@ -18,7 +18,7 @@ from paging import actions, intake, sent_lately
 from paging.channels.base import Outcome, Outgoing, SendResult
 from paging.channels.log import LogChannel
 from paging.dispatch import RECHECK_AFTER, Claim, Dispatcher
-from paging.engine import Engine
+from paging.engine.loop import Engine
 from paging.models import Notification, NotificationStatus
 from people.models import ContactType
 from store.db import Database

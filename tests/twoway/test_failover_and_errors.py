@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from paging import outgoing, wake
+from paging import outgoing
 from paging.channels.registry import build_channels, build_decorators
+from paging.engine import wake
 from paging.models import Notification, NotificationStatus
 from people.models import ContactType as CT
 from store.base import utcnow

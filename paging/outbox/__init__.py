@@ -1,0 +1,1 @@
+"""The outbox: every outbound message is a row before it is a provider call."""

@@ -1,0 +1,1 @@
+"""Responding to incidents: acting on them (ack, resolve, escalate), notifying a tier."""
