@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from api import docs, errors, openapi
+from api import docs, errors, fast_path, openapi
 from api.engine import build_engine
 from api.input_guard import RefuseControlCharacters
 from api.limits import BodySizeLimit
@@ -43,10 +43,8 @@ log = logging.getLogger("watchbill")
 
 MAX_BODY = 1024 * 1024
 #: Route families with a limit of their own (PagerDuty's Events API: 512 KB).
-BODY_LIMITS: tuple[tuple[str, int], ...] = (
-    ("/v2/enqueue", events.BODY_LIMIT),
-    ("/v2/change/enqueue", events.BODY_LIMIT),
-    ("/generic/2010-04-15/create_event.json", events.BODY_LIMIT),
+BODY_LIMITS: tuple[tuple[str, int], ...] = tuple(
+    (path, fast_path.BODY_LIMIT) for path in fast_path.LIMITED_PATHS
 )
 
 
@@ -77,12 +75,12 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if engine is not None:
             engine.start()
-        await events.open_loop_pool(app.state)
+        await fast_path.open_loop_pool(app.state)
         try:
             yield
         finally:
-            await events.close_loop_pool(app.state)
-            events.shut_down_executor(app.state)
+            await fast_path.close_loop_pool(app.state)
+            fast_path.shut_down_executor(app.state)
             if engine is not None:
                 engine.stop()
             if owns_database:
@@ -101,7 +99,8 @@ def create_app(
     app.state.clock = clock
     app.state.engine = engine
     errors.install(app)
-    app.add_middleware(events.FastPath)  # inside the body limit (middleware added later wraps)
+    # Inside the body limit (middleware added later wraps).
+    app.add_middleware(fast_path.FastPath, routes=events.FAST_ROUTES)
     app.add_middleware(BodySizeLimit, limit_for=body_limit)
     app.add_middleware(RefuseControlCharacters)  # outermost: before anything reads the URL
 

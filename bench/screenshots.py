@@ -23,7 +23,8 @@ from playwright.sync_api import Page, sync_playwright
 
 from escalation import service as escalation
 from escalation.models import Severity, TargetType
-from paging import intake, notes, sms_links
+from paging import notes, sms_links
+from paging.intake.trigger import Trigger, ingest
 from people import contacts, passwords
 from people import service as people
 from people.models import ContactType, TeamRole, Urgency, UserRole
@@ -125,10 +126,10 @@ def populate(database: Database) -> dict[str, str]:
             auto_resolve_timeout_seconds=None,
         )
         session.flush()
-        first = intake.trigger(
+        first = ingest(
             session,
             service,
-            intake.Trigger(
+            Trigger(
                 title="Checkout API error rate above 5%",
                 details={
                     "source": "checkout-1",
@@ -140,10 +141,10 @@ def populate(database: Database) -> dict[str, str]:
             ),
             now,
         ).incident
-        intake.trigger(
+        ingest(
             session,
             service,
-            intake.Trigger(title="Disk 91% full on db-2", severity=Severity.warning),
+            Trigger(title="Disk 91% full on db-2", severity=Severity.warning),
             now,
         )
         session.flush()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import calendars.models
 import escalation.models
-import paging.integrations_models
+import paging.intake.models
 import paging.link_models
 import paging.models
 import paging.twoway_models

@@ -20,7 +20,8 @@ from api.cli.base import CliError, app, console, ensure_schema, every, open_data
 from escalation import incidents as incident_rows
 from escalation import service as escalation
 from escalation.models import Incident, IncidentStatus, Service
-from paging import actions, change_events
+from paging import actions
+from paging.intake import change_events
 from people import service as people
 from people.models import UserRole
 from store.audit import Actor

@@ -13,7 +13,9 @@ from api.schemas.events import ChangeOut
 from api.schemas.people import ListOut
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus, Service
-from paging import actions, change_events, intake, notes
+from paging import actions, notes
+from paging.intake import change_events
+from paging.intake.trigger import Trigger, ingest
 from people.access import require_team_responder
 from store.errors import Invalid
 
@@ -68,10 +70,10 @@ def create_incident(
     if service is None:
         raise Invalid("service_id", f"no service {body.service_id!r}")
     require_team_responder(session, actor, service.team_id, "open incidents")
-    result = intake.trigger(
+    result = ingest(
         session,
         service,
-        intake.Trigger(
+        Trigger(
             title=body.title,
             severity=body.severity,
             details=body.details,

@@ -7,8 +7,8 @@ wiring instead (``api.engine``): ``paging`` does not import them.
 
 from __future__ import annotations
 
-from paging import timers
 from paging.engine.jobs import Job, Sends
+from paging.intake import jobs as intake
 from paging.outbox import jobs as outbox
 from paging.response import jobs as response
 
@@ -16,9 +16,9 @@ JOBS: tuple[Job, ...] = (
     response.ESCALATIONS,
     response.ACK_TIMEOUTS,
     response.AUTO_RESOLVES,
-    timers.MISSED_HEARTBEATS,
-    timers.WINDOW_ENDS,
-    timers.HELD_PAGES,
+    intake.MISSED_HEARTBEATS,
+    intake.WINDOW_ENDS,
+    intake.HELD_PAGES,
 )
 #: Sending the outbox: after the jobs above (their steps make pages due).
 SENDS: Sends = outbox.SENDS

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from escalation.models import IncidentStatus
-from paging import alertmanager
+from paging.intake import alertmanager
 from tests.events.conftest import Desk
 
 GROUP_KEY = '{}/{severity="page"}:{alertname="HighLatency"}'

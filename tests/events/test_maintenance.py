@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from escalation.models import IncidentStatus
-from paging import holds, maintenance
+from paging.intake import holds, maintenance
 from people.models import TeamRole
 from tests.events.conftest import Desk, trigger_body
 from tests.waiting import stays, wait_until

@@ -14,11 +14,12 @@ from sqlalchemy import event, func, select, text
 
 from escalation import incidents as incident_rows
 from escalation.models import IncidentLog
-from paging import actions, intake, sent_lately
+from paging import actions, sent_lately
 from paging.channels.base import Outcome, Outgoing, SendResult
 from paging.channels.log import LogChannel
 from paging.dispatch import RECHECK_AFTER, Claim, Dispatcher
 from paging.engine.loop import Engine
+from paging.intake.trigger import Trigger, ingest
 from paging.models import Notification, NotificationStatus
 from people.models import ContactType
 from store.db import Database
@@ -63,7 +64,7 @@ def _incidents(database: Database, factory: Factory, count: int) -> list[str]:
         factory.rule(person, cm, 0)
         service = factory.service(person, name=f"s{i}")
         with database.transaction() as session:
-            result = intake.trigger(session, service, intake.Trigger(title=f"disk {i}"), T0)
+            result = ingest(session, service, Trigger(title=f"disk {i}"), T0)
             ids.append(result.incident.id)
     return ids
 

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from escalation.models import IncidentLog
-from paging import intake
 from paging.channels.base import Outgoing, SendResult
 from paging.channels.log import LogChannel
 from paging.dispatch import Dispatcher
+from paging.intake.trigger import Trigger, ingest
 from paging.models import Notification, NotificationStatus
 from people.models import ContactType
 from store.db import Database
@@ -56,7 +56,7 @@ def pending(database: Database, factory: Factory) -> str:
     service = factory.service(person, name="s")
     with database.transaction() as session:
         now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-        result = intake.trigger(session, service, intake.Trigger(title="db down"), now)
+        result = ingest(session, service, Trigger(title="db down"), now)
         return result.incident.id
 
 

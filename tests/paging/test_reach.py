@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from escalation import service as escalation
 from escalation.models import TargetType
-from paging import escalate, intake, reach
+from paging import escalate, reach
+from paging.intake.trigger import Trigger, ingest
 from paging.models import Notification
 from people.models import ContactType
 from schedules import service as schedules
@@ -66,7 +67,7 @@ def test_paged_now_is_what_the_engine_pages_tier_by_tier(
         )  # fmt: skip
         session.flush()
         paged = reach.paged_now(session, escalation.policy_spec(policy), NOW)
-        incident = intake.trigger(session, service, intake.Trigger(title="Down"), NOW).incident
+        incident = ingest(session, service, Trigger(title="Down"), NOW).incident
         escalate.advance(session, incident, NOW, forced=True)  # level 2, then on to level 3
         session.flush()
         sent = session.execute(

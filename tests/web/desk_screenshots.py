@@ -16,7 +16,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from escalation import service as escalation
 from escalation.models import TargetType
-from paging import heartbeats, maintenance, support_hours
+from paging.intake import heartbeats, maintenance, support_hours
 from people.models import ContactType, TeamRole, UserRole
 from schedules import overrides
 from schedules import service as schedules

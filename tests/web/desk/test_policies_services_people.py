@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from escalation import service as escalation
 from escalation.models import EscalationPolicy, Service, TargetType
-from paging import contact_notices, maintenance
+from paging import contact_notices
+from paging.intake import maintenance
 from paging.models import Notification
 from people.models import ContactType, TeamMembership, TeamRole
 from tests.factories import SYSTEM

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus, Service, Severity
 from escalation.rules import default_urgency
-from paging import escalate, maintenance, support_hours
-from paging.integrations_models import IncidentHold, MaintenanceWindow, SupportHoursRow
+from paging import escalate
+from paging.intake import maintenance, support_hours
+from paging.intake.models import IncidentHold, MaintenanceWindow, SupportHoursRow
 from people.models import Urgency
 
 MAINTENANCE = "maintenance"

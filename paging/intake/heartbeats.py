@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus, Service, Severity
 from escalation.service import get_service
-from paging import actions, intake
+from paging import actions
 from paging.engine import wake
-from paging.integrations_models import Heartbeat, new_heartbeat_token
+from paging.intake.models import Heartbeat, new_heartbeat_token
+from paging.intake.trigger import Trigger, ingest
 from people.access import require_team_manager
 from store import audit
 from store.audit import Actor
@@ -179,10 +180,10 @@ def _missed(session: Session, heartbeat: Heartbeat, now: datetime) -> Incident:
     heartbeat.next_due_at = None
     service = get_service(session, heartbeat.service_id)
     last = heartbeat.last_ping_at.isoformat() if heartbeat.last_ping_at else None
-    result = intake.trigger(
+    result = ingest(
         session,
         service,
-        intake.Trigger(
+        Trigger(
             title=f"Heartbeat '{heartbeat.name}' missed",
             severity=Severity.critical,
             details={

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from escalation.models import Incident
 from escalation.service import service_by_key
-from paging.events import MAX_DEDUP_KEY, MAX_SUMMARY, InvalidEvent, load_object
-from paging.integrations_models import ChangeEvent
+from paging.intake.models import ChangeEvent
+from paging.intake.pagerduty import MAX_DEDUP_KEY, MAX_SUMMARY, InvalidEvent, load_object
 
 #: How far back an incident's "recent changes" reach, and how many it lists.
 RECENT = timedelta(hours=24)

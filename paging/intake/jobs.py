@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from paging import heartbeats, holds, maintenance
 from paging.engine.jobs import Job
-from paging.integrations_models import Heartbeat, IncidentHold, MaintenanceWindow
+from paging.intake import heartbeats, holds, maintenance
+from paging.intake.models import Heartbeat, IncidentHold, MaintenanceWindow
 
 #: Rows per transaction.
 BATCH = 200

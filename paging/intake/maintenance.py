@@ -18,7 +18,7 @@ from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus, Service
 from escalation.service import get_service
 from paging.engine import wake
-from paging.integrations_models import IncidentHold, MaintenanceWindow
+from paging.intake.models import IncidentHold, MaintenanceWindow
 from people.access import can_manage_team, require_team_manager
 from store import audit
 from store.audit import Actor

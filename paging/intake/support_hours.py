@@ -19,7 +19,7 @@ from escalation import hours
 from escalation.models import Service, Severity
 from escalation.rules import default_urgency
 from escalation.service import get_service
-from paging.integrations_models import SupportHoursRow
+from paging.intake.models import SupportHoursRow
 from people import validation
 from people.access import require_team_manager
 from people.models import Urgency
