@@ -3,7 +3,8 @@
 A monitor arms on its first ping. Each ping sets ``next_due_at`` to now + interval + grace;
 the engine watches ``next_due_at`` (a durable timer in the database) and, when it passes,
 opens ``Heartbeat '<name>' missed`` with the dedup key ``heartbeat:<id>`` (through
-``paging.intake``, so dedup, maintenance and support hours apply). The next ping resolves it.
+``paging.intake.trigger.ingest``, so dedup, maintenance and support hours apply). The next
+ping resolves it.
 """
 
 from __future__ import annotations

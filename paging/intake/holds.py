@@ -1,6 +1,6 @@
 """Whether a new incident pages now: maintenance windows and support hours, durably.
 
-``intake.trigger`` asks :func:`plan` (urgency, and what would hold paging back) and then
+``paging.intake.trigger`` asks :func:`plan` (urgency, and what would hold paging back) and then
 :func:`hold_or_start`: an incident opened during a maintenance window, or a low-urgency one
 opened outside support hours, gets an ``incident_holds`` row instead of escalation. The
 engine releases holds when due (:func:`due_releases`) and checks again before paging, so a

@@ -2,7 +2,7 @@
 
 A window runs from ``starts_at`` to ``ends_at``, at most :data:`MAX_WINDOW_DAYS` (a window
 given no end gets the longest; someone may end it sooner).
-An incident opened during a window is held (``paging.holds``). When the window ends the
+An incident opened during a window is held (``paging.intake.holds``). When the window ends the
 engine closes it: with ``page_on_end`` the held incidents that are still triggered start
 escalating then; without it they stay open and nobody is paged for them.
 """

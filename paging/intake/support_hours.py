@@ -3,7 +3,7 @@
 Without support hours a service uses the default urgency of each severity (critical and error
 are high, warning and info low). With them, each severity may be mapped to an urgency for
 inside and for outside the hours; a low-urgency incident opened outside waits for the next
-start of support hours before anyone is paged (see ``paging.holds``).
+start of support hours before anyone is paged (see ``paging.intake.holds``).
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from paging.intake import alertmanager, pagerduty
-from tests.events.conftest import Desk, trigger_body
-from tests.events.test_alertmanager_webhook import alert, notification
+from tests.paging.intake.conftest import Desk, trigger_body
+from tests.paging.intake.test_alertmanager_webhook import alert, notification
 
 json_scalars = (
     st.none()

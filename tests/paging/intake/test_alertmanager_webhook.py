@@ -9,7 +9,7 @@ from typing import Any
 
 from escalation.models import IncidentStatus
 from paging.intake import alertmanager
-from tests.events.conftest import Desk
+from tests.paging.intake.conftest import Desk
 
 GROUP_KEY = '{}/{severity="page"}:{alertname="HighLatency"}'
 

@@ -9,7 +9,7 @@ from escalation.models import IncidentStatus
 from paging.intake import heartbeats
 from paging.intake.models import Heartbeat
 from people.models import TeamRole
-from tests.events.conftest import Desk
+from tests.paging.intake.conftest import Desk
 from tests.waiting import stays, wait_until
 
 

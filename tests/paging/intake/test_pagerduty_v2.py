@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from escalation.models import IncidentStatus
-from tests.events.conftest import Desk, trigger_body
+from tests.paging.intake.conftest import Desk, trigger_body
 
 
 def test_documented_trigger_example_opens_an_incident_that_pages(desk: Desk) -> None:
