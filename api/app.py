@@ -12,7 +12,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from api import docs, errors, openapi
+from api import docs, errors, fast_path, openapi
+from api.engine import build_engine
 from api.input_guard import RefuseControlCharacters
 from api.limits import BodySizeLimit
 from api.routers import (
@@ -34,8 +35,7 @@ from api.routers import (
     users,
     webhooks,
 )
-from paging.engine import Engine
-from paging.providers.registry import build_channels, build_decorators, wire
+from paging.providers.registry import wire
 from store.db import Database
 from store.settings import Settings, get_settings
 from web import install as install_web
@@ -44,10 +44,8 @@ log = logging.getLogger("watchbill")
 
 MAX_BODY = 1024 * 1024
 #: Route families with a limit of their own (PagerDuty's Events API: 512 KB).
-BODY_LIMITS: tuple[tuple[str, int], ...] = (
-    ("/v2/enqueue", events.BODY_LIMIT),
-    ("/v2/change/enqueue", events.BODY_LIMIT),
-    ("/generic/2010-04-15/create_event.json", events.BODY_LIMIT),
+BODY_LIMITS: tuple[tuple[str, int], ...] = tuple(
+    (path, fast_path.BODY_LIMIT) for path in fast_path.LIMITED_PATHS
 )
 
 
@@ -73,27 +71,18 @@ def create_app(
     wire(settings)
     owns_database = database is None
     database = database or Database(settings.database_url)
-    engine = (
-        Engine(
-            database,
-            settings,
-            channels=build_channels(database, settings),
-            decorators=build_decorators(settings),
-        )
-        if run_engine
-        else None
-    )
+    engine = build_engine(database, settings) if run_engine else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if engine is not None:
             engine.start()
-        await events.open_loop_pool(app.state)
+        await fast_path.open_loop_pool(app.state)
         try:
             yield
         finally:
-            await events.close_loop_pool(app.state)
-            events.shut_down_executor(app.state)
+            await fast_path.close_loop_pool(app.state)
+            fast_path.shut_down_executor(app.state)
             if engine is not None:
                 engine.stop()
             if owns_database:
@@ -112,7 +101,8 @@ def create_app(
     app.state.clock = clock
     app.state.engine = engine
     errors.install(app)
-    app.add_middleware(events.FastPath)  # inside the body limit (middleware added later wraps)
+    # Inside the body limit (middleware added later wraps).
+    app.add_middleware(fast_path.FastPath, routes=events.FAST_ROUTES)
     app.add_middleware(BodySizeLimit, limit_for=body_limit)
     app.add_middleware(RefuseControlCharacters)  # outermost: before anything reads the URL
 

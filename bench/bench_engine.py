@@ -22,8 +22,9 @@ from sqlalchemy import func, select, update
 from bench.common import ACTOR, percentile, responder, scratch_database
 from escalation import service as escalation
 from escalation.models import Incident, IncidentLog, TargetType
-from paging import intake, wake
-from paging.engine import Engine
+from paging.engine import wake
+from paging.engine.loop import Engine
+from paging.intake.trigger import Trigger, ingest
 from paging.outbox.channel import Outcome, Outgoing, SendResult
 from store.db import Database
 from store.settings import Settings
@@ -102,9 +103,7 @@ def handoff_latency(kind: str, rate: int = 50, seconds: int = 10) -> None:
         def fire(n: int) -> None:
             with database.transaction() as session:
                 service = escalation.get_service(session, services[n % len(services)])
-                result = intake.trigger(
-                    session, service, intake.Trigger(title=f"bench {n}"), datetime.now(UTC)
-                )
+                result = ingest(session, service, Trigger(title=f"bench {n}"), datetime.now(UTC))
                 incident_id = result.incident.id
             with lock:
                 triggered[incident_id] = time.time()  # committed: from here the clock runs
@@ -156,8 +155,8 @@ def escalation_lateness(kind: str, incidents: int = 10_000, rate: float = 200.0)
                 with database.transaction() as session:
                     for n in range(first, min(incidents, first + 250)):
                         service = escalation.get_service(session, services[n % len(services)])
-                        triggered = intake.trigger(
-                            session, service, intake.Trigger(title=f"e{n}"), datetime.now(UTC)
+                        triggered = ingest(
+                            session, service, Trigger(title=f"e{n}"), datetime.now(UTC)
                         )
                         ids.append(triggered.incident.id)
             created = time.monotonic() - started

@@ -7,15 +7,15 @@ through :mod:`store.outbound` (public addresses only unless ``WATCHBILL_ALLOW_PR
 time and size capped; http, https, and ``webcal://`` as subscription clients fetch it, see
 :mod:`calendars.webcal`); (3) apply it in a new transaction
 (:func:`calendars.imports.apply_calendar`). A crashed engine's claim expires after
-:data:`LEASE`. The paging engine runs :func:`refresh_due` every minute, as a job
-of its own, so a slow calendar server never delays a page.
+:data:`LEASE`. The paging engine runs :class:`RefreshJob` every minute, as a job of its own, so
+a slow calendar server never delays a page (the app's wiring registers it: ``api.engine``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from importlib.metadata import version
@@ -36,6 +36,7 @@ __all__ = [
     "LEASE",
     "FetchError",
     "Fetcher",
+    "RefreshJob",
     "calendar_fetcher",
     "fetch_calendar",
     "refresh_due",
@@ -199,3 +200,18 @@ def refresh_due(
         if len(jobs) < limit:
             break
     return done
+
+
+@dataclass(frozen=True)
+class RefreshJob:
+    """The engine's periodic job (``paging.engine.jobs.Periodic``, matched by shape: this
+    package does not import ``paging``): refresh the imports due, fetching with the setting
+    ``allow_private_urls`` as it is now (DNS answers are checked again at every fetch)."""
+
+    allow_private_urls: bool
+    name: str = "calendar-imports"
+    every: timedelta = field(default=timedelta(seconds=60))
+
+    def __call__(self, database: Database, now: datetime, should_stop: Callable[[], bool]) -> int:
+        fetch = calendar_fetcher(self.allow_private_urls)
+        return refresh_due(database, now, fetch=fetch, should_stop=should_stop)

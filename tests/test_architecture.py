@@ -45,27 +45,11 @@ MAX_MODULES = 12
 COMPOSITION = frozenset({("api/app.py", "web")})
 
 #: Imports that point up or sideways today, as "file -> package".
-TODAY_UPWARD_IMPORTS = frozenset(
-    {
-        # The engine schedules the calendar refresh itself; issue 14 (engine jobs) registers it
-        # from the calendars side instead.
-        "paging/engine.py -> calendars",
-    }
-)
+TODAY_UPWARD_IMPORTS: frozenset[str] = frozenset()
 #: Files over MAX_LINES today.
-TODAY_LONG_FILES = frozenset(
-    {
-        "paging/events.py",  # issue 14: the events fast path moves into paging/intake/
-        "paging/engine.py",  # issue 14: the engine becomes paging/engine/ with one module per job
-    }
-)
+TODAY_LONG_FILES: frozenset[str] = frozenset()
 #: Package folders over MAX_MODULES today.
-TODAY_CROWDED_FOLDERS = frozenset(
-    {
-        "paging",  # issue 14: rooms intake/, outbox/, response/, engine/, providers/
-        "api/routers",  # one router per resource; to be grouped into rooms
-    }
-)
+TODAY_CROWDED_FOLDERS: frozenset[str] = frozenset()
 
 
 def _python_files(top: str) -> Iterator[Path]:

@@ -21,7 +21,7 @@ from escalation import incidents as incident_rows
 from escalation import service as escalation
 from escalation.models import Incident, IncidentStatus, Service
 from escalation.rules import Action
-from paging import change_events
+from paging.intake import change_events
 from paging.response import actions
 from people import service as people
 from people.models import UserRole

@@ -24,7 +24,7 @@ from store.db import Database, is_sqlite, sqlite_path
 from store.settings import Settings
 
 if TYPE_CHECKING:
-    from paging.engine import Engine
+    from paging.engine.loop import Engine
 
 
 def _is_new(database: Database) -> bool:
@@ -129,15 +129,9 @@ def _report(
 
 
 def _engine(database: Database, config: Settings) -> Engine:
-    from paging.engine import Engine
-    from paging.providers.registry import build_channels, build_decorators
+    from api.engine import build_engine
 
-    return Engine(
-        database,
-        config,
-        channels=build_channels(database, config),
-        decorators=build_decorators(config),
-    )
+    return build_engine(database, config)
 
 
 @app.command("engine")

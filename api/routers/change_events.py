@@ -1,8 +1,8 @@
 """PagerDuty Change Events in (``POST /v2/change/enqueue``), and a service's changes.
 
-Like the Events API routes (:mod:`api.routers.events`, whose rate limit, worker threads and
-answers these share), the integration key in the body is the credential; a change event is
-kept with its service, never opens an incident and never pages.
+Like the Events API routes (:mod:`api.routers.events`, sharing the rate limit, worker threads
+and answers of :mod:`api.fast_path`), the integration key in the body is the credential; a
+change event is kept with its service, never opens an incident and never pages.
 """
 
 from __future__ import annotations
@@ -14,19 +14,20 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentActor, SessionDep, now_of
-from api.routers.events import (
-    _EVENT_RESPONSES,
-    _JSON_BODY,
-    _in_db_thread,
-    _invalid,
-    _limiter,
-    _throttled,
+from api.fast_path import (
+    CHANGE_ENQUEUE,
+    EVENT_RESPONSES,
+    JSON_BODY,
+    in_db_thread,
+    invalid,
+    limiter,
+    throttled,
 )
 from api.schemas.events import ChangeAccepted, ChangeOut
 from api.schemas.people import ListOut
 from escalation import service as escalation
-from paging import change_events
-from paging.events import InvalidEvent
+from paging.intake import change_events
+from paging.intake.pagerduty import InvalidEvent
 from store.db import Database
 
 router = APIRouter(tags=["events"])
@@ -38,12 +39,12 @@ def _record(database: Database, change: change_events.Change, now: datetime) -> 
 
 
 @router.post(
-    "/v2/change/enqueue",
+    CHANGE_ENQUEUE,
     status_code=202,
     summary="PagerDuty Change Events: a deploy or config change, kept with the service",
     response_model=ChangeAccepted,
-    responses=_EVENT_RESPONSES,
-    openapi_extra=_JSON_BODY,
+    responses=EVENT_RESPONSES,
+    openapi_extra=JSON_BODY,
 )
 async def change_enqueue(request: Request) -> JSONResponse:
     """``routing_key`` (a service's integration key), ``payload`` {``summary``, ``source``,
@@ -53,14 +54,14 @@ async def change_enqueue(request: Request) -> JSONResponse:
     try:
         change = change_events.parse(await request.body())
     except InvalidEvent as exc:
-        return _invalid(exc.errors)
-    wait = _limiter(state).take(change.routing_key)
+        return invalid(exc.errors)
+    wait = limiter(state).take(change.routing_key)
     if wait:
-        return _throttled(wait)
+        return throttled(wait)
     try:
-        await _in_db_thread(state, _record, state.database, change, now_of(state))
+        await in_db_thread(state, _record, state.database, change, now_of(state))
     except InvalidEvent as exc:
-        return _invalid(exc.errors)
+        return invalid(exc.errors)
     return JSONResponse(ChangeAccepted().model_dump(), status_code=202)
 
 

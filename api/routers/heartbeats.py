@@ -10,8 +10,8 @@ from api.openapi import problems
 from api.schemas.events import HeartbeatIn, HeartbeatOut, HeartbeatPatch, PingOut
 from api.schemas.people import ListOut
 from escalation.service import get_service
-from paging import heartbeats
-from paging.integrations_models import Heartbeat
+from paging.intake import heartbeats
+from paging.intake.models import Heartbeat
 from people.access import can_see_team_secrets
 from store.audit import Actor
 from store.settings import Settings

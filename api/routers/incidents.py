@@ -14,7 +14,8 @@ from api.schemas.people import ListOut
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus, Service
 from escalation.rules import Action
-from paging import change_events, intake
+from paging.intake import change_events
+from paging.intake.trigger import Trigger, ingest
 from paging.response import actions, notes
 from people.access import require_team_responder
 from store.errors import Invalid
@@ -70,10 +71,10 @@ def create_incident(
     if service is None:
         raise Invalid("service_id", f"no service {body.service_id!r}")
     require_team_responder(session, actor, service.team_id, "open incidents")
-    result = intake.trigger(
+    result = ingest(
         session,
         service,
-        intake.Trigger(
+        Trigger(
             title=body.title,
             severity=body.severity,
             details=body.details,

@@ -18,8 +18,8 @@ from api.schemas.events import (
 )
 from api.schemas.people import ListOut
 from escalation import hours
-from paging import maintenance, support_hours
-from paging.integrations_models import MaintenanceWindow, SupportHoursRow
+from paging.intake import maintenance, support_hours
+from paging.intake.models import MaintenanceWindow, SupportHoursRow
 
 router = APIRouter(tags=["maintenance and support hours"])
 

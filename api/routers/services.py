@@ -9,7 +9,7 @@ from api.schemas.escalation import ServiceIn, ServiceOut, ServicePatch
 from api.schemas.people import ListOut
 from escalation import service as escalation
 from escalation.models import Service
-from paging import intake
+from paging.intake.trigger import change_policy
 from people.access import can_see_team_secrets, team_secrets_visible
 
 router = APIRouter(tags=["services"])
@@ -72,7 +72,7 @@ def update_service(
         session, actor, service_id, body.model_dump(exclude_unset=True)
     )
     if policy_changed:
-        intake.change_policy(session, service, now)
+        change_policy(session, service, now)
     return service_out(service, can_see_team_secrets(session, actor, service.team_id))
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from api.schemas.people import Strict
 from api.types import Instant, LocalTime, Name, NotNull, TimeZoneName
 from escalation.models import Severity
-from paging.maintenance import MAX_WINDOW_DAYS
+from paging.intake.maintenance import MAX_WINDOW_DAYS
 from people.models import Urgency
 
 # --- events (the PagerDuty Events API's answers) --------------------------------------------

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from paging import wake
+from paging.engine import wake
 from paging.outbox.models import Notification, NotificationStatus
 from people import contact_kinds
 from people.access import require_manage_contacts

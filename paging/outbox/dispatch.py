@@ -25,7 +25,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus, Service
-from paging import metrics
+from paging.engine import metrics
 from paging.outbox import outgoing, sent_lately
 from paging.outbox.bundling import PendingPage, Plan, plan_delivery
 from paging.outbox.channel import Channel, Outcome, Outgoing, SendResult

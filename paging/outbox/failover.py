@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus
-from paging import wake
+from paging.engine import wake
 from paging.outbox.models import Notification, NotificationStatus
 from people import contact_kinds
 from people.models import ContactMethod, NotificationRule

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import Incident
-from paging import wake
+from paging.engine import wake
 from paging.outbox.channel import Outcome, SendResult
 from paging.outbox.failover import fail_over
 from paging.outbox.models import Notification, NotificationStatus

@@ -16,7 +16,7 @@ from escalation import incidents as incident_rows
 from escalation import rules, step
 from escalation.models import Incident, IncidentStatus
 from escalation.rules import Action
-from paging import wake
+from paging.engine import wake
 from paging.outbox.models import Notification
 from paging.response import notify
 from people.access import can_respond

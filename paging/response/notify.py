@@ -27,7 +27,7 @@ from escalation.models import (
     IncidentStatus,
     TargetType,
 )
-from paging import wake
+from paging.engine import wake
 from paging.outbox.models import Notification, NotificationStatus
 from paging.response import tier_people
 from people.models import Urgency

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendars.models
 import escalation.models
-import paging.integrations_models
+import paging.intake.models
 import paging.outbox.models
 import paging.providers.twilio.models
 import paging.server_secret

@@ -20,7 +20,8 @@ from sqlalchemy import select
 from calendars import imports
 from escalation import service as escalation
 from escalation.models import TargetType
-from paging import heartbeats, intake, maintenance, support_hours
+from paging.intake import heartbeats, maintenance, support_hours
+from paging.intake.trigger import Trigger, ingest
 from people import contacts
 from people import service as people
 from people.models import ContactType, TeamRole, Urgency, UserRole
@@ -193,7 +194,7 @@ def build(database: Database) -> World:
             urgency_outside=None,
             now=T0,
         )
-        incident = intake.trigger(session, service, intake.Trigger(title="Disk full"), T0).incident
+        incident = ingest(session, service, Trigger(title="Disk full"), T0).incident
         session.flush()
         ids = {
             "team": team,

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from paging.maintenance import MAX_WINDOW_DAYS
+from paging.intake.maintenance import MAX_WINDOW_DAYS
 from schedules.overrides import MAX_OVERRIDE_DAYS
 from store.db import Database
 from store.settings import Settings

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.engine import build_engine
 from calendars.refresh import calendar_fetcher, refresh_due
-from paging.engine import Engine
 from store.db import Database
 from store.settings import Settings
 from tests.calendars.support import Clock, feed_client, make_schedule
@@ -120,8 +120,8 @@ def test_the_engine_refuses_a_private_address_saved_earlier(
 ) -> None:
     """Settings change, and DNS answers change: the engine checks again at every fetch."""
     link = _saved_with_the_setting(settings, database, internal.url)
-    engine = Engine(database, settings, clock=Clock())  # WATCHBILL_ALLOW_PRIVATE_URLS unset
-    engine.refresh_calendars()
+    engine = build_engine(database, settings, clock=Clock())  # WATCHBILL_ALLOW_PRIVATE_URLS unset
+    engine.run_periodic()
     stored = api.get(link, headers=admin_headers()).json()
     assert stored["status"] == "error"
     assert "refused" in stored["last_error"] and "loopback" in stored["last_error"]

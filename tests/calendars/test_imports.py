@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.engine import build_engine
 from calendars.refresh import calendar_fetcher, refresh_due
-from paging.engine import Engine
 from store.db import Database
 from store.settings import Settings
 from tests.calendars.support import (
@@ -236,8 +236,8 @@ def test_followed_url_is_refreshed_and_reconciled(
     # A broken source changes nothing and says why; the engine's job retries it later.
     served.status = 500
     clock.now += timedelta(minutes=61)
-    engine = Engine(database, api.app.state.settings, clock=clock)  # type: ignore[attr-defined]
-    engine.refresh_calendars()
+    engine = build_engine(database, api.app.state.settings, clock=clock)  # type: ignore[attr-defined]
+    engine.run_periodic()
     broken = api.get(link, headers=admin_headers()).json()
     assert broken["status"] == "error" and "500" in broken["last_error"]
     assert broken["report"] == api.get(link, headers=admin_headers()).json()["report"]

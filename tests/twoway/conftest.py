@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from api.app import create_app
 from escalation import service as escalation
 from escalation.models import IncidentLog, Service
-from paging import intake
+from paging.intake.trigger import Trigger, ingest
 from paging.outbox.models import Notification
 from people.models import ContactMethod, ContactType
 from store.base import utcnow
@@ -136,9 +136,7 @@ class Live:
         with self.database.transaction() as session:
             service = escalation.get_service(session, service_id)
             return [
-                intake.trigger(
-                    session, service, intake.Trigger(title=title.format(n=n)), utcnow()
-                ).incident.id
+                ingest(session, service, Trigger(title=title.format(n=n)), utcnow()).incident.id
                 for n in range(count)
             ]
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from escalation import service as escalation
 from escalation.models import TargetType
-from paging import heartbeats, maintenance, support_hours
+from paging.intake import heartbeats, maintenance, support_hours
 from paging.outbox.models import Notification
 from paging.providers.registry import wire
 from paging.providers.twilio import short_links

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from escalation import service as escalation
 from escalation.models import Incident, TargetType
-from paging import intake
+from paging.intake.trigger import Trigger, ingest
 from people import passwords
 from people.models import ContactType, TeamRole, UserRole
 from schedules import service as schedules
@@ -131,10 +131,10 @@ class Served:
         """Open an incident (as monitoring would); its id. The engine pages at once."""
         with self.database.transaction() as session:
             service = escalation.get_service(session, service_id)
-            result = intake.trigger(
+            result = ingest(
                 session,
                 service,
-                intake.Trigger(
+                Trigger(
                     title=title,
                     details={"source": "checkout-1", "custom_details": {"error_rate": "7%"}},
                 ),

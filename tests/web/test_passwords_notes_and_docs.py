@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from escalation import service as escalation
 from escalation.models import Incident, IncidentStatus
-from paging import intake
+from paging.intake.trigger import Trigger, ingest
 from paging.outbox.contact_notices import PASSWORD_RESET
 from paging.outbox.models import Notification, NotificationStatus
 from paging.providers.log import test_phone
@@ -111,7 +111,7 @@ def open_incident(database: Database, factory: Factory, person: Person) -> str:
     service = factory.service(person)
     with database.transaction() as session:
         row = escalation.get_service(session, service.id)
-        return intake.trigger(session, row, intake.Trigger(title="Disk full"), utcnow()).incident.id
+        return ingest(session, row, Trigger(title="Disk full"), utcnow()).incident.id
 
 
 def test_notes_are_added_through_the_api_by_those_who_may_act(

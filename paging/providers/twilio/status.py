@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import Incident
-from paging import wake
+from paging.engine import wake
 from paging.outbox.failover import fail_over
 from paging.outbox.models import Notification, NotificationStatus
 from paging.outbox.sent_lately import CALL_ENDED

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from api.cli import demo_data
 from escalation.models import Service
-from paging import change_events, intake
+from paging.intake import change_events
+from paging.intake.trigger import Trigger, ingest
 from people.models import User
 from schedules import queries
 from schedules.models import Schedule
@@ -134,9 +135,7 @@ def test_oncall_refuses_a_local_time_the_clocks_skip(cli: Run) -> None:
 def _trigger(database: Database, title: str) -> str:
     with database.transaction() as session:
         service = session.scalars(select(Service)).one()
-        result = intake.trigger(
-            session, service, intake.Trigger(title=title, source="test", via="api"), utcnow()
-        )
+        result = ingest(session, service, Trigger(title=title, source="test", via="api"), utcnow())
         return result.incident.id
 
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.app import create_app
-from paging.engine import Engine
+from paging.engine.loop import Engine
 from paging.outbox.models import Notification
 from people.models import ContactType as CT
 from store.db import Database

@@ -14,8 +14,8 @@ from sqlalchemy import event, func, select, text
 
 from escalation import incidents as incident_rows
 from escalation.models import IncidentLog
-from paging import intake
-from paging.engine import Engine
+from paging.engine.loop import Engine
+from paging.intake.trigger import Trigger, ingest
 from paging.outbox import sent_lately
 from paging.outbox.channel import Outcome, Outgoing, SendResult
 from paging.outbox.dispatch import RECHECK_AFTER, Claim, Dispatcher
@@ -66,7 +66,7 @@ def _incidents(database: Database, factory: Factory, count: int) -> list[str]:
         factory.rule(person, cm, 0)
         service = factory.service(person, name=f"s{i}")
         with database.transaction() as session:
-            result = intake.trigger(session, service, intake.Trigger(title=f"disk {i}"), T0)
+            result = ingest(session, service, Trigger(title=f"disk {i}"), T0)
             ids.append(result.incident.id)
     return ids
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from escalation.models import IncidentLog
-from paging import intake
+from paging.intake.trigger import Trigger, ingest
 from paging.outbox.channel import Outgoing, SendResult
 from paging.outbox.dispatch import Dispatcher
 from paging.outbox.models import Notification, NotificationStatus
@@ -57,7 +57,7 @@ def pending(database: Database, factory: Factory) -> str:
     service = factory.service(person, name="s")
     with database.transaction() as session:
         now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-        result = intake.trigger(session, service, intake.Trigger(title="db down"), now)
+        result = ingest(session, service, Trigger(title="db down"), now)
         return result.incident.id
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from paging import wake
+from paging.engine import wake
 from paging.outbox import outgoing
 from paging.outbox.models import Notification, NotificationStatus
 from paging.providers.registry import build_channels, build_decorators

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from escalation import service as escalation
 from escalation.models import TargetType
-from paging import intake
+from paging.intake.trigger import Trigger, ingest
 from paging.outbox.models import Notification
 from paging.response import notify, reach
 from people.models import ContactType
@@ -67,7 +67,7 @@ def test_paged_now_is_what_the_engine_pages_tier_by_tier(
         )  # fmt: skip
         session.flush()
         paged = reach.paged_now(session, escalation.policy_spec(policy), NOW)
-        incident = intake.trigger(session, service, intake.Trigger(title="Down"), NOW).incident
+        incident = ingest(session, service, Trigger(title="Down"), NOW).incident
         notify.advance(session, incident, NOW, forced=True)  # level 2, then on to level 3
         session.flush()
         sent = session.execute(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from escalation import service as escalation
 from escalation.models import EscalationPolicy, Service, TargetType
-from paging import maintenance
+from paging.intake import maintenance
 from paging.outbox import contact_notices
 from paging.outbox.models import Notification
 from people.models import ContactType, TeamMembership, TeamRole

@@ -14,8 +14,9 @@ from escalation import hours
 from escalation import service as escalation
 from escalation.models import IncidentStatus, Service, Severity
 from escalation.rules import default_urgency
-from paging import heartbeats, intake, maintenance, support_hours
-from paging.integrations_models import MaintenanceWindow, SupportHoursRow
+from paging.intake import heartbeats, maintenance, support_hours
+from paging.intake.models import MaintenanceWindow, SupportHoursRow
+from paging.intake.trigger import change_policy
 from paging.response import incident_lists
 from people import directory, validation
 from people import service as people
@@ -237,7 +238,7 @@ def edit_service(service_id: str, page: SignedIn, form: Form, session: SessionDe
     def save() -> None:
         service, policy_changed = escalation.update_service(session, page.actor, service_id, fields)
         if policy_changed:  # as the API does: open incidents restart on the new policy
-            intake.change_policy(session, service, page.now)
+            change_policy(session, service, page.now)
         changed.append(policy_changed)
 
     problem = refused(session, save)

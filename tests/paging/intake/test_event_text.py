@@ -6,7 +6,7 @@ from __future__ import annotations
 import xml.dom.minidom
 
 from paging.providers.twilio.twiml import page_speech, page_twiml
-from tests.events.conftest import Desk, trigger_body
+from tests.paging.intake.conftest import Desk, trigger_body
 
 
 def test_control_characters_in_an_event_summary_are_dropped_not_refused(desk: Desk) -> None:

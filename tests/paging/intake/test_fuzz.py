@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from paging import alertmanager, events
-from tests.events.conftest import Desk, trigger_body
-from tests.events.test_alertmanager_webhook import alert, notification
+from paging.intake import alertmanager, pagerduty
+from tests.paging.intake.conftest import Desk, trigger_body
+from tests.paging.intake.test_alertmanager_webhook import alert, notification
 
 json_scalars = (
     st.none()
@@ -78,10 +78,10 @@ def mutated_notifications(draw: st.DrawFn) -> dict[str, Any]:
 @settings(max_examples=300, deadline=None)
 @given(raw=st.binary(max_size=200) | json_values.map(lambda v: json.dumps(v).encode()))
 def test_parsers_only_ever_raise_invalid_event(raw: bytes) -> None:
-    for parse in (events.parse_v2, events.parse_v1, alertmanager.parse):
+    for parse in (pagerduty.parse_v2, pagerduty.parse_v1, alertmanager.parse):
         try:
             parse(raw)
-        except events.InvalidEvent as exc:
+        except pagerduty.InvalidEvent as exc:
             assert exc.errors and all(isinstance(e, str) for e in exc.errors)
 
 
@@ -89,12 +89,12 @@ def test_parsers_only_ever_raise_invalid_event(raw: bytes) -> None:
 @given(body=mutated_events())
 def test_mutated_events_parse_or_are_invalid(body: dict[str, Any]) -> None:
     try:
-        event = events.parse_v2(json.dumps(body).encode())
-    except events.InvalidEvent as exc:
+        event = pagerduty.parse_v2(json.dumps(body).encode())
+    except pagerduty.InvalidEvent as exc:
         assert exc.errors
     else:
-        assert event.action in events.ACTIONS
-        assert len(event.summary) <= events.MAX_SUMMARY
+        assert event.action in pagerduty.ACTIONS
+        assert len(event.summary) <= pagerduty.MAX_SUMMARY
 
 
 def test_http_never_answers_5xx(desk: Desk) -> None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from prometheus_client import REGISTRY
 
-from paging.engine import Engine
+from paging.engine.loop import Engine
 from store.db import Database
 from store.settings import Settings
 from tests.waiting import wait_until

@@ -4,7 +4,7 @@ A change event names a service by its integration key (``routing_key``) and is k
 it never opens an incident and never pages. An incident's answer lists the service's recent
 changes (:func:`recent`): what changed shortly before it opened is the first thing a responder
 asks. Parsing is pure (:func:`parse`: bytes in, a :class:`Change` or
-:class:`~paging.events.InvalidEvent` naming everything wrong); :func:`record` stores one.
+:class:`~paging.intake.pagerduty.InvalidEvent` naming everything wrong); :func:`record` stores one.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from escalation.models import Incident
 from escalation.service import service_by_key
-from paging.events import MAX_DEDUP_KEY, MAX_SUMMARY, InvalidEvent, load_object
-from paging.integrations_models import ChangeEvent
+from paging.intake.models import ChangeEvent
+from paging.intake.pagerduty import MAX_DEDUP_KEY, MAX_SUMMARY, InvalidEvent, load_object
 
 #: How far back an incident's "recent changes" reach, and how many it lists.
 RECENT = timedelta(hours=24)

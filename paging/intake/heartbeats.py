@@ -3,7 +3,8 @@
 A monitor arms on its first ping. Each ping sets ``next_due_at`` to now + interval + grace;
 the engine watches ``next_due_at`` (a durable timer in the database) and, when it passes,
 opens ``Heartbeat '<name>' missed`` with the dedup key ``heartbeat:<id>`` (through
-``paging.intake``, so dedup, maintenance and support hours apply). The next ping resolves it.
+``paging.intake.trigger.ingest``, so dedup, maintenance and support hours apply). The next
+ping resolves it.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus, Service, Severity
 from escalation.service import get_service
-from paging import intake, wake
-from paging.integrations_models import Heartbeat, new_heartbeat_token
+from paging.engine import wake
+from paging.intake.models import Heartbeat, new_heartbeat_token
+from paging.intake.trigger import Trigger, ingest
 from paging.response import actions
 from people.access import require_team_manager
 from store import audit
@@ -179,10 +181,10 @@ def _missed(session: Session, heartbeat: Heartbeat, now: datetime) -> Incident:
     heartbeat.next_due_at = None
     service = get_service(session, heartbeat.service_id)
     last = heartbeat.last_ping_at.isoformat() if heartbeat.last_ping_at else None
-    result = intake.trigger(
+    result = ingest(
         session,
         service,
-        intake.Trigger(
+        Trigger(
             title=f"Heartbeat '{heartbeat.name}' missed",
             severity=Severity.critical,
             details={

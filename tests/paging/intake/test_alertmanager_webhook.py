@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 from escalation.models import IncidentStatus
-from paging import alertmanager
-from tests.events.conftest import Desk
+from paging.intake import alertmanager
+from tests.paging.intake.conftest import Desk
 
 GROUP_KEY = '{}/{severity="page"}:{alertname="HighLatency"}'
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from escalation.models import IncidentStatus
-from paging import heartbeats
-from paging.integrations_models import Heartbeat
+from paging.intake import heartbeats
+from paging.intake.models import Heartbeat
 from people.models import TeamRole
-from tests.events.conftest import Desk
+from tests.paging.intake.conftest import Desk
 from tests.waiting import stays, wait_until
 
 

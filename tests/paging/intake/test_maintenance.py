@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from escalation.models import IncidentStatus
-from paging import holds, maintenance
+from paging.intake import holds, maintenance
 from people.models import TeamRole
-from tests.events.conftest import Desk, trigger_body
+from tests.paging.intake.conftest import Desk, trigger_body
 from tests.waiting import stays, wait_until
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)

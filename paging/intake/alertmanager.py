@@ -18,8 +18,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from escalation.models import Service, Severity
-from paging import intake
-from paging.events import MAX_SUMMARY, EventResult, InvalidEvent, act_by_key, load_object
+from paging.intake.pagerduty import (
+    MAX_SUMMARY,
+    EventResult,
+    InvalidEvent,
+    act_by_key,
+    load_object,
+)
+from paging.intake.trigger import Trigger, ingest
 
 VIA = "Alertmanager"
 STATUSES = ("firing", "resolved")
@@ -193,10 +199,10 @@ def handle(session: Session, service: Service, n: AlertGroup, now: datetime) -> 
         )
     details = details_of(n)
     source = _clean(n.external_url or n.receiver or "")[:255] or None
-    result = intake.trigger(
+    result = ingest(
         session,
         service,
-        intake.Trigger(
+        Trigger(
             title=title_of(n),
             severity=severity_of(n),
             details=details,

@@ -15,9 +15,9 @@ import uvicorn
 from api.app import create_app
 from store.db import Database
 from store.settings import Settings
-from tests.events.conftest import Desk, Svc
 from tests.factories import Factory
 from tests.fakes.tls_relay import TlsRelay
+from tests.paging.intake.conftest import Desk, Svc
 from tests.waiting import wait_until
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from escalation import service as escalation
 from escalation.models import Incident, TargetType
-from paging import intake
+from paging.intake.trigger import Trigger, ingest
 from paging.outbox.models import Notification, NotificationStatus
 from people.models import ContactType
 from store.audit import Actor
@@ -141,7 +141,7 @@ def _setup(database: Database, factory: Factory, incidents: int, tiers: int, peo
             for i in range(4)
         ]
         for n in range(incidents):
-            intake.trigger(session, services[n % 4], intake.Trigger(title=f"alert {n}"), now)
+            ingest(session, services[n % 4], Trigger(title=f"alert {n}"), now)
 
 
 def _counts(database: Database) -> tuple[int, int]:

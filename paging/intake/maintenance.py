@@ -2,7 +2,7 @@
 
 A window runs from ``starts_at`` to ``ends_at``, at most :data:`MAX_WINDOW_DAYS` (a window
 given no end gets the longest; someone may end it sooner).
-An incident opened during a window is held (``paging.holds``). When the window ends the
+An incident opened during a window is held (``paging.intake.holds``). When the window ends the
 engine closes it: with ``page_on_end`` the held incidents that are still triggered start
 escalating then; without it they stay open and nobody is paged for them.
 """
@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus, Service
 from escalation.service import get_service
-from paging import wake
-from paging.integrations_models import IncidentHold, MaintenanceWindow
+from paging.engine import wake
+from paging.intake.models import IncidentHold, MaintenanceWindow
 from people.access import can_manage_team, require_team_manager
 from store import audit
 from store.audit import Actor

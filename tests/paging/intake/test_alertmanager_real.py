@@ -28,8 +28,8 @@ from api.app import create_app
 from escalation.models import IncidentStatus
 from store.db import Database
 from store.settings import Settings
-from tests.events.conftest import Desk, Svc
 from tests.factories import Factory
+from tests.paging.intake.conftest import Desk, Svc
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow

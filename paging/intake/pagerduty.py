@@ -2,7 +2,8 @@
 
 Parsing is pure (:func:`parse_v2`, :func:`parse_v1`: bytes in, an :class:`Event` or
 :class:`InvalidEvent` with every problem found out); :func:`handle` then applies an event to
-the database. Dedup follows PagerDuty: a trigger with the key of an open incident attaches to
+the database (a trigger through ``paging.intake.trigger``'s ingest: a repeat counted, or an
+incident opened). Dedup follows PagerDuty: a trigger with the key of an open incident attaches to
 it (counted and logged, nobody paged again); ``acknowledge`` and ``resolve`` act on the open
 incident with the key and never create one (dropped when there is none); after a resolve the
 same key opens a new incident.
@@ -16,14 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from psycopg import AsyncConnection
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus, Service, Severity
 from escalation.service import service_by_key
-from paging import intake
+from paging.intake import repeats
+from paging.intake.trigger import Trigger, open_by_key
 from paging.response import actions
 
 MAX_DEDUP_KEY = 255
@@ -278,7 +278,7 @@ def parse_v1(body: bytes) -> Event:
 
 @dataclass(frozen=True)
 class EventResult:
-    """What applying one event did (not a delivery outcome: that is a channel's ``Outcome``)."""
+    """What applying one event did (not a delivery outcome: that is a channel's ``EventResult``)."""
 
     dedup_key: str
     #: None for an acknowledge/resolve with nothing open (dropped), and for a counted repeat.
@@ -329,50 +329,24 @@ def act_by_key(
     return EventResult(dedup_key, incident, created=False, changed=changed)
 
 
-def _repeat_key(event: Event) -> str | None:
-    """The dedup key of a trigger that may repeat an open alert (None: it cannot)."""
-    return event.dedup_key if event.action == "trigger" else None
-
-
-def may_repeat(event: Event) -> bool:
-    """Whether the event can be a repeat of an open alert (a trigger with a dedup key)."""
-    return _repeat_key(event) is not None
-
-
-def _counted(dedup_key: str) -> EventResult:
-    return EventResult(dedup_key, None, created=False, changed=True)
-
-
-def repeat(connection: Connection, event: Event, now: datetime) -> EventResult | None:
-    """Count a trigger that repeats an open alert (most events); None when it does not
-    (nothing open with its key, no key, not a trigger): :func:`handle` it then.
-
-    Runs on a bare connection, one statement on PostgreSQL, so it can be a short unit of work
-    of its own, ahead of the ORM (``store.db.Database.single_statement``).
-    """
-    key = _repeat_key(event)
-    if key is None:
+def repeating(event: Event) -> repeats.Repeating | None:
+    """What a trigger with a dedup key may repeat (most events: an open alert); None when the
+    event cannot be a repeat (not a trigger, or no dedup key)."""
+    if event.action != "trigger" or event.dedup_key is None:
         return None
-    counted = intake.repeat_by_key(connection, event.routing_key, key, event.api, now)
-    return None if counted is None else _counted(key)
+    return repeats.Repeating(event.dedup_key, event.api, routing_key=event.routing_key)
 
 
-async def repeat_async(
-    connection: AsyncConnection[Any], event: Event, now: datetime
-) -> EventResult | None:
-    """:func:`repeat` on PostgreSQL, on an async connection in autocommit (the event loop's)."""
-    key = _repeat_key(event)
-    if key is None:
-        return None
-    counted = await intake.repeat_by_key_async(connection, event.routing_key, key, event.api, now)
-    return None if counted is None else _counted(key)
+def counted(event: Event) -> EventResult:
+    """The outcome of a trigger counted as a repeat (``repeats.count`` with
+    :func:`repeating`)."""
+    assert event.dedup_key is not None
+    return EventResult(event.dedup_key, None, created=False, changed=True)
 
 
-def handle(
-    session: Session, event: Event, now: datetime, *, repeat_tried: bool = False
-) -> EventResult:
-    """Apply an event to the service its key names. ``repeat_tried``: :func:`repeat` has just
-    found nothing open for it (a trigger opened meanwhile is still found, under the lock)."""
+def handle(session: Session, event: Event, now: datetime) -> EventResult:
+    """Apply an event to the service its key names: acknowledge or resolve by key, count a
+    repeat, or open an incident."""
     if event.action != "trigger":
         assert event.dedup_key is not None
         service = service_for(session, event)
@@ -380,30 +354,29 @@ def handle(
         return act_by_key(
             session, service, event.dedup_key, event.action, by=by, via=event.api, now=now
         )
-    if not repeat_tried:
+    repeat = repeating(event)
+    if repeat is not None:
         session.flush()  # the repeat goes past the ORM: it must have written everything
-        repeated = repeat(session.connection(), event, now)
-        if repeated is not None:
-            return repeated
-    # Nothing open: claim the service (locked, freshly read) for a new incident, by its key.
-    claimed = intake.claim_by_key(session, event.routing_key)
-    if claimed is None:
-        raise _unknown_key(event)
+        if repeats.count(session.connection(), repeat, now) is not None:
+            return counted(event)
+    return open_incident(session, event, now)
+
+
+def open_incident(session: Session, event: Event, now: datetime) -> EventResult:
+    """Open an incident for a trigger that repeats nothing open: :func:`handle`'s last step,
+    for the events API, which counts repeats first on a connection of its own (a repeat that
+    opened meanwhile is still counted, under the service's lock)."""
     source = event.source[:MAX_SOURCE_COLUMN] if event.source else None
-    result = intake.trigger(
-        session,
-        claimed,
-        intake.Trigger(
-            title=event.summary,
-            severity=event.severity,
-            details=event.details,
-            dedup_key=event.dedup_key,
-            source=source,
-            via=event.api,
-        ),
-        now,
-        repeat_checked=True,
-        claimed=True,
+    trigger = Trigger(
+        title=event.summary,
+        severity=event.severity,
+        details=event.details,
+        dedup_key=event.dedup_key,
+        source=source,
+        via=event.api,
     )
+    result = open_by_key(session, event.routing_key, trigger, now)
+    if result is None:
+        raise _unknown_key(event)
     incident = result.incident
     return EventResult(incident.dedup_key, incident, created=result.created, changed=True)

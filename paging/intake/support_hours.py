@@ -3,7 +3,7 @@
 Without support hours a service uses the default urgency of each severity (critical and error
 are high, warning and info low). With them, each severity may be mapped to an urgency for
 inside and for outside the hours; a low-urgency incident opened outside waits for the next
-start of support hours before anyone is paged (see ``paging.holds``).
+start of support hours before anyone is paged (see ``paging.intake.holds``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from escalation import hours
 from escalation.models import Service, Severity
 from escalation.rules import default_urgency
 from escalation.service import get_service
-from paging.integrations_models import SupportHoursRow
+from paging.intake.models import SupportHoursRow
 from people import validation
 from people.access import require_team_manager
 from people.models import Urgency

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from escalation.models import IncidentStatus
-from tests.events.conftest import Desk, trigger_body
+from tests.paging.intake.conftest import Desk, trigger_body
 
 
 def test_documented_trigger_example_opens_an_incident_that_pages(desk: Desk) -> None:
@@ -266,7 +266,7 @@ def test_body_over_512_kb_is_413(desk: Desk) -> None:
 
 
 def test_rate_limit_per_routing_key_answers_429(desk: Desk) -> None:
-    from api.routers.events import KeyRateLimiter
+    from api.fast_path import KeyRateLimiter
 
     now = [0.0]
     desk.client.app.state.events_limiter = KeyRateLimiter(60, 3, clock=lambda: now[0])  # type: ignore[attr-defined]

@@ -19,7 +19,8 @@ from sqlalchemy.engine import Connection
 
 from escalation import service as escalation
 from escalation.models import Incident, IncidentLog, IncidentStatus, Service, TargetType
-from paging import events, intake
+from paging.intake import pagerduty
+from paging.intake.trigger import Trigger, ingest, open_by_key
 from paging.outbox.models import Notification
 from people.models import ContactMethod, ContactType, Urgency
 from store.audit import Actor
@@ -95,7 +96,7 @@ def statements(database: Database) -> Iterator[list[str]]:
 
 def _event(
     key: str, dedup_key: str | None = "disk-full", severity: str = "critical"
-) -> events.Event:
+) -> pagerduty.Event:
     body: dict[str, Any] = {
         "routing_key": key,
         "event_action": "trigger",
@@ -103,12 +104,12 @@ def _event(
     }
     if dedup_key is not None:
         body["dedup_key"] = dedup_key
-    return events.parse_v2(json.dumps(body).encode())
+    return pagerduty.parse_v2(json.dumps(body).encode())
 
 
-def _handle(database: Database, parsed: events.Event) -> events.EventResult:
+def _handle(database: Database, parsed: pagerduty.Event) -> pagerduty.EventResult:
     with database.transaction() as session:
-        return events.handle(session, parsed, utcnow())
+        return pagerduty.handle(session, parsed, utcnow())
 
 
 def _postgresql(database: Database) -> bool:
@@ -173,7 +174,7 @@ def test_an_unknown_routing_key_is_refused_whether_or_not_the_event_has_a_dedup_
     database: Database, svc: Svc
 ) -> None:
     for dedup_key in ("disk-full", None):
-        with pytest.raises(events.InvalidEvent) as refused:
+        with pytest.raises(pagerduty.InvalidEvent) as refused:
             _handle(database, _event("not-a-key", dedup_key))
         assert refused.value.errors == ["'routing_key' is not the integration key of any service"]
     assert _incidents(database, svc.id) == []
@@ -194,9 +195,7 @@ def test_a_trigger_for_a_loaded_service_opens_an_incident_in_a_few_statements(
         service = session.get(Service, svc.id)
         assert service is not None
         with statements(database) as sent:
-            result = intake.trigger(
-                session, service, intake.Trigger(title="Checkout down", dedup_key="co"), now
-            )
+            result = ingest(session, service, Trigger(title="Checkout down", dedup_key="co"), now)
         assert len(sent) <= NEW_INCIDENT_MAX[database.engine.dialect.name], "\n".join(sent)
         assert result.created and service.last_incident_number == 1
         # Everything is written before trigger returns (the API answers from it).
@@ -205,7 +204,7 @@ def test_a_trigger_for_a_loaded_service_opens_an_incident_in_a_few_statements(
     with database.transaction() as session:
         service = session.get(Service, svc.id)
         assert service is not None
-        again = intake.trigger(session, service, intake.Trigger(title="again", dedup_key="co"), now)
+        again = ingest(session, service, Trigger(title="again", dedup_key="co"), now)
         assert not again.created and again.incident.trigger_count == 2
 
 
@@ -215,17 +214,13 @@ def test_a_key_found_open_under_the_service_lock_is_attached_to_and_not_numbered
     """A trigger whose repeat check missed, while another opened the incident: it attaches."""
     _handle(database, _event(svc.key))
     with database.transaction() as session:
-        claimed = intake.claim_by_key(session, svc.key)
-        assert claimed is not None
-        result = intake.trigger(
+        result = open_by_key(
             session,
-            claimed,
-            intake.Trigger(title="Disk full", dedup_key="disk-full", via="Events API v2"),
+            svc.key,
+            Trigger(title="Disk full", dedup_key="disk-full", via="Events API v2"),
             utcnow(),
-            repeat_checked=True,
-            claimed=True,
         )
-        assert not result.created
+        assert result is not None and not result.created
     [incident] = _incidents(database, svc.id)
     assert incident.trigger_count == 2 and incident.status is IncidentStatus.triggered
     with database.transaction() as session:

@@ -1,6 +1,6 @@
 """Whether a new incident pages now: maintenance windows and support hours, durably.
 
-``intake.trigger`` asks :func:`plan` (urgency, and what would hold paging back) and then
+``paging.intake.trigger`` asks :func:`plan` (urgency, and what would hold paging back) and then
 :func:`hold_or_start`: an incident opened during a maintenance window, or a low-urgency one
 opened outside support hours, gets an ``incident_holds`` row instead of escalation. The
 engine releases holds when due (:func:`due_releases`) and checks again before paging, so a
@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation.models import Incident, IncidentStatus, Service, Severity
 from escalation.rules import default_urgency
-from paging import maintenance, support_hours
-from paging.integrations_models import IncidentHold, MaintenanceWindow, SupportHoursRow
+from paging.intake import maintenance, support_hours
+from paging.intake.models import IncidentHold, MaintenanceWindow, SupportHoursRow
 from paging.response import notify
 from people.models import Urgency
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from escalation.models import IncidentStatus
-from paging.engine import Engine
+from paging.engine.loop import Engine
 from store.settings import Settings
-from tests.events.conftest import Desk, trigger_body
+from tests.paging.intake.conftest import Desk, trigger_body
 
 SATURDAY_NOON_BERLIN = datetime(2024, 5, 4, 10, 0, tzinfo=UTC)
 MONDAY_0900_BERLIN = datetime(2024, 5, 6, 7, 0, tzinfo=UTC)

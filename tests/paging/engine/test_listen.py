@@ -7,8 +7,8 @@ import time
 import pytest
 from sqlalchemy import text
 
-from paging import wake
-from paging.engine import Engine
+from paging.engine import wake
+from paging.engine.loop import Engine
 from store.db import Database
 from store.settings import Settings
 from tests.waiting import wait_until
