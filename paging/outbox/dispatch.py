@@ -18,7 +18,6 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
@@ -26,10 +25,11 @@ from sqlalchemy.orm import Session
 
 from escalation.models import Incident, IncidentStatus, Service
 from paging.engine import metrics
-from paging.outbox import outgoing, sent_lately
+from paging.outbox import claims, outgoing, sent_lately
 from paging.outbox.bundling import PendingPage, Plan, plan_delivery
 from paging.outbox.channel import Channel, Outcome, Outgoing, SendResult
 from paging.outbox.channel_type import ChannelTypes
+from paging.outbox.claims import Claim, Taken
 from paging.outbox.models import Notification, NotificationStatus
 from paging.outbox.recording import Recorder
 from people.models import User
@@ -42,36 +42,11 @@ log = logging.getLogger("watchbill.dispatch")
 #: A claim sent later than this after it was made is re-checked first (an incident
 #: acknowledged meanwhile is not paged; a lapsed lease is not sent twice).
 RECHECK_AFTER = timedelta(seconds=1)
-#: How far back the messages of other pages to an address are told apart from the one a
-#: lookup looks for (a repeat of a page has the same text).
-LOOKBACK = timedelta(minutes=10)
-
-
-@dataclass(frozen=True)
-class Claim:
-    carrier_id: str
-    member_ids: tuple[str, ...]
-    token: str
-    recheck_since: datetime | None  # set when a lapsed claim is taken over
-    claimed_at: datetime | None = None
-    message: Outgoing | None = None  # built when claimed (None: build when delivering)
-    live_ids: tuple[str, ...] = ()  # the rows ``message`` covers
-    send_at: datetime | None = None  # when the carrier was due (for the hand-off metric)
-    known: frozenset[str] = frozenset()  # provider ids of other messages (for ``lookup``)
 
 
 def _number(incidents: Mapping[str, Incident], incident_id: str | None) -> int:
     incident = incidents.get(incident_id) if incident_id else None
     return incident.number if incident else 0
-
-
-@dataclass
-class _Taken:
-    carrier_id: str
-    rows: list[Notification]
-    token: str
-    recheck_since: datetime | None
-    known: frozenset[str] = frozenset()
 
 
 class Dispatcher:
@@ -105,6 +80,13 @@ class Dispatcher:
         self.burst_window = timedelta(seconds=settings.page_burst_window_seconds)
         self.bundle_interval = timedelta(seconds=settings.page_bundle_interval_seconds)
         self.recorder = Recorder(database, clock)
+
+    def _take(self, rows: Iterable[Notification], now: datetime) -> Taken:
+        return claims.take(rows, now, f"{self.engine_id}:{uuid.uuid4().hex[:12]}", self.lease)
+
+    def _reclaim(self, session: Session, row: Notification, now: datetime) -> Taken:
+        token = f"{self.engine_id}:{uuid.uuid4().hex[:12]}"
+        return claims.reclaim(session, row, now, token, self.lease)
 
     def channel_for(self, name: str) -> Channel:
         return self.channels.get(name, self.fallback)
@@ -156,46 +138,6 @@ class Dispatcher:
             taken += planned
             return self._build(session, taken, now), len(lapsed) + dealt
 
-    def _take(self, rows: Iterable[Notification], now: datetime, token: str) -> None:
-        for row in rows:
-            if row.status is NotificationStatus.pending:
-                row.attempts += 1
-            row.status = NotificationStatus.sending
-            row.lease_until = now + self.lease
-            row.claimed_by = token
-            row.claimed_at = now
-            row.updated_at = now
-
-    def _token(self) -> str:
-        return f"{self.engine_id}:{uuid.uuid4().hex[:12]}"
-
-    def _reclaim(self, session: Session, row: Notification, now: datetime) -> _Taken:
-        since = row.claimed_at
-        members = [
-            row,
-            *session.scalars(
-                select(Notification)
-                .where(
-                    Notification.bundled_into == row.id,
-                    Notification.status == NotificationStatus.sending,
-                )
-                .with_for_update()
-            ).all(),
-        ]
-        token = self._token()
-        self._take(members, now, token)
-        known = frozenset[str]()
-        if since is not None:
-            others = since - LOOKBACK
-            ids = [m.id for m in members]
-            known = sent_lately.provider_ids_since(session, row.channel, row.address, others, ids)
-        return _Taken(row.id, members, token, since, known)
-
-    def _single(self, row: Notification, now: datetime) -> _Taken:
-        token = self._token()
-        self._take([row], now, token)
-        return _Taken(row.id, [row], token, None)
-
     def _plan_fresh(
         self,
         session: Session,
@@ -203,17 +145,17 @@ class Dispatcher:
         incidents: Mapping[str, Incident],
         now: datetime,
         budget: int,
-    ) -> tuple[list[_Taken], int]:
+    ) -> tuple[list[Taken], int]:
         """Claims for ``rows`` until about ``budget`` messages; and how many rows were dealt
         with (the rest stay pending, untouched, for the next claim or another engine)."""
-        taken: list[_Taken] = []
+        taken: list[Taken] = []
         dealt = 0
         groups: dict[tuple[str, str], list[Notification]] = defaultdict(list)
         for row in rows:
             if row.kind == "page" and row.channel in self.bundled:
                 groups[(row.channel, row.address)].append(row)
             elif len(taken) < budget:
-                taken.append(self._single(row, now))
+                taken.append(self._take([row], now))
                 dealt += 1
         lookback = max(self.burst_window, self.bundle_interval)
         recent = sent_lately.sends_since(session, list(groups), now - lookback)
@@ -244,22 +186,21 @@ class Dispatcher:
 
     def _take_plan(
         self, plan: Plan, by_id: Mapping[str, Notification], now: datetime
-    ) -> list[_Taken]:
+    ) -> list[Taken]:
         """Claims for what ``plan`` sends now; its deferred rows wait (``throttle`` says why)."""
         taken = []
         for page in plan.send_now:
             row = by_id[str(page.id)]
             row.throttle = "storm" if plan.storm and not plan.bundle else None
-            taken.append(self._single(row, now))
+            taken.append(self._take([row], now))
         if plan.bundle:
             members = [by_id[str(p.id)] for p in plan.bundle]
-            token = self._token()
-            self._take(members, now, token)
+            bundle = self._take(members, now)
             for member in members:
                 member.throttle = "storm" if plan.storm else None
             for member in members[1:]:
                 member.bundled_into = members[0].id
-            taken.append(_Taken(members[0].id, members, token, None))
+            taken.append(bundle)
         for page in plan.deferred:
             assert plan.defer_until is not None
             row = by_id[str(page.id)]
@@ -281,7 +222,7 @@ class Dispatcher:
         services = session.scalars(select(Service).where(Service.id.in_(service_ids))).all()
         return found, list(services)
 
-    def _build(self, session: Session, taken: Sequence[_Taken], now: datetime) -> list[Claim]:
+    def _build(self, session: Session, taken: Sequence[Taken], now: datetime) -> list[Claim]:
         """Claims with their messages built (pages of settled incidents are cancelled)."""
         if not taken:
             return []

@@ -18,7 +18,8 @@ from paging.engine.loop import Engine
 from paging.intake.trigger import Trigger, ingest
 from paging.outbox import sent_lately
 from paging.outbox.channel import Outcome, Outgoing, SendResult
-from paging.outbox.dispatch import RECHECK_AFTER, Claim, Dispatcher
+from paging.outbox.claims import Claim
+from paging.outbox.dispatch import RECHECK_AFTER, Dispatcher
 from paging.outbox.models import Notification, NotificationStatus
 from paging.providers.log.channel import LogChannel
 from paging.providers.registry import CHANNEL_TYPES
