@@ -12,29 +12,15 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from api import docs, errors, fast_path, openapi
+from api import docs, errors, openapi
+from api.asgi import fast_path
+from api.asgi.input_guard import RefuseControlCharacters
+from api.asgi.limits import BodySizeLimit
 from api.engine import build_engine
-from api.input_guard import RefuseControlCharacters
-from api.limits import BodySizeLimit
-from api.routers import (
-    audit,
-    calendar_imports,
-    calendars,
-    change_events,
-    events,
-    heartbeats,
-    incidents,
-    links,
-    maintenance,
-    metrics,
-    policies,
-    schedules,
-    services,
-    teams,
-    tokens,
-    users,
-    webhooks,
-)
+from api.routers import audit, incidents, links, metrics, policies, services, webhooks
+from api.routers.intake import change_events, events, heartbeats, maintenance
+from api.routers.people import teams, tokens, users
+from api.routers.schedules import calendar_imports, calendars, schedules
 from paging.providers.registry import wire
 from store.db import Database
 from store.settings import Settings, get_settings

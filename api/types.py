@@ -3,7 +3,7 @@
 * :data:`Instant`: an RFC 3339 instant with an offset, years 1970 to 2200 (also in queries).
 * :data:`Name`, and every other string: no control characters but tab and newline (checked for
   every field of every request body by ``api.schemas.people.Strict``; query strings and paths
-  by ``api.input_guard``). :data:`IcsText` also allows carriage returns.
+  by ``api.asgi.input_guard``). :data:`IcsText` also allows carriage returns.
 * :data:`At`: an optional :data:`Instant` query parameter (default: now).
 * :data:`NotNull`: ``NotNull[T]`` in a PATCH body: a field that may be left out but not null.
 """

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from escalation import incidents as incident_rows
 from escalation.models import EscalationPolicy, Incident, IncidentLog, Service
 from escalation.rules import Action
-from paging.outbox.details_text import render_details
+from paging.details_text import render_details
 from paging.response import actions
 from people.models import User
 from store.audit import Actor

@@ -14,8 +14,8 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate
 
+from paging.details_text import render_details
 from paging.outbox.channel import IncidentView, Outcome, Outgoing, SendResult
-from paging.outbox.details_text import render_details
 from paging.providers.email.email_text import (
     EmailBundle,
     EmailIncident,

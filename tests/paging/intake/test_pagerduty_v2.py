@@ -266,7 +266,7 @@ def test_body_over_512_kb_is_413(desk: Desk) -> None:
 
 
 def test_rate_limit_per_routing_key_answers_429(desk: Desk) -> None:
-    from api.fast_path import KeyRateLimiter
+    from api.asgi.fast_path import KeyRateLimiter
 
     now = [0.0]
     desk.client.app.state.events_limiter = KeyRateLimiter(60, 3, clock=lambda: now[0])  # type: ignore[attr-defined]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from paging.outbox.details_text import CUT_NOTE, render_details
+from paging.details_text import CUT_NOTE, render_details
 
 
 def test_nested_details_read_as_indented_lines_in_the_senders_order() -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import CurrentActor, NowDep, PageDep, SessionDep, SettingsDep
 from api.openapi import problems
-from api.routers import schedule_layers, schedule_overrides
+from api.routers.schedules import layers, overrides
 from api.schemas.people import ListOut, UserRef
 from api.schemas.schedule_conversions import layer_ids, layer_spec, schedule_out, shift_out
 from api.schemas.schedules import (
@@ -33,8 +33,8 @@ from schedules.models import Schedule
 from store.audit import Actor
 
 router = APIRouter(tags=["schedules"])
-router.include_router(schedule_layers.router)
-router.include_router(schedule_overrides.router)
+router.include_router(layers.router)
+router.include_router(overrides.router)
 
 # --- schedules ---------------------------------------------------------------------------------
 

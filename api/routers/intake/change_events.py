@@ -1,7 +1,7 @@
 """PagerDuty Change Events in (``POST /v2/change/enqueue``), and a service's changes.
 
-Like the Events API routes (:mod:`api.routers.events`, sharing the rate limit, worker threads
-and answers of :mod:`api.fast_path`), the integration key in the body is the credential; a
+Like the Events API routes (:mod:`api.routers.intake.events`, sharing the rate limit, worker threads
+and answers of :mod:`api.asgi.fast_path`), the integration key in the body is the credential; a
 change event is kept with its service, never opens an incident and never pages.
 """
 
@@ -13,8 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import CurrentActor, SessionDep, now_of
-from api.fast_path import (
+from api.asgi.fast_path import (
     CHANGE_ENQUEUE,
     EVENT_RESPONSES,
     JSON_BODY,
@@ -23,6 +22,7 @@ from api.fast_path import (
     limiter,
     throttled,
 )
+from api.deps import CurrentActor, SessionDep, now_of
 from api.schemas.events import ChangeAccepted, ChangeOut
 from api.schemas.people import ListOut
 from escalation import service as escalation

@@ -1,7 +1,7 @@
 """The events API's machinery, apart from its routes: paths, rate limit, threads, pools, ASGI.
 
 Monitoring tools post hundreds of events a second in a storm. The routes
-(:mod:`api.routers.events`, :mod:`api.routers.change_events`) share what is here:
+(:mod:`api.routers.intake.events`, :mod:`api.routers.intake.change_events`) share what is here:
 
 * their paths, declared once (:data:`V2_ENQUEUE`, ...), and PagerDuty's answers to a bad or
   too frequent event;

@@ -4,7 +4,7 @@ No bearer token: the integration key (``routing_key`` / ``service_key`` in the b
 path for Alertmanager) names the service and is the credential. Answers are PagerDuty's: 202
 ``success`` with the ``dedup_key``, 400 ``invalid event`` with ``errors`` for anything
 malformed (never a 5xx), 413 over 512 KB, 429 when a key sends faster than its rate limit
-(:mod:`api.fast_path`: the paths, limiter, threads and pools these routes share).
+(:mod:`api.asgi.fast_path`: the paths, limiter, threads and pools these routes share).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import State
 
-from api import fast_path
+from api.asgi import fast_path
+from api.asgi.fast_path import EVENT_RESPONSES, JSON_BODY, in_db_thread, invalid, limiter, throttled
 from api.deps import now_of
-from api.fast_path import EVENT_RESPONSES, JSON_BODY, in_db_thread, invalid, limiter, throttled
 from api.schemas.events import AlertmanagerAccepted, EventAccepted, EventV1Accepted
 from escalation.service import service_by_key
 from paging.intake import alertmanager, pagerduty, repeats
@@ -97,7 +97,7 @@ async def _create_event_v1(state: State, body: bytes) -> JSONResponse:
     return JSONResponse(EventV1Accepted(incident_key=outcome.dedup_key).model_dump())
 
 
-#: The routes :class:`api.fast_path.FastPath` answers itself (POST only).
+#: The routes :class:`api.asgi.fast_path.FastPath` answers itself (POST only).
 FAST_ROUTES: dict[str, fast_path.Handler] = {
     fast_path.V2_ENQUEUE: _enqueue,
     fast_path.V1_CREATE_EVENT: _create_event_v1,
