@@ -155,7 +155,7 @@ def policy_levels(session: Session, limit: int) -> tuple[list[PolicyLevels], boo
             EscalationTier.position,
             EscalationTarget.position,
         )
-    ).tuples()
+    )
     policies: dict[str, PolicyLevels] = {}
     tiers: dict[str, Level] = {}
     for policy_id, name, team_id, tier_id, position, delay, kind, target_id in found:

@@ -18,6 +18,7 @@ from store.db import Database
 from store.settings import Settings
 from tests.conftest import admin_headers
 from tests.factories import Factory, Person
+from tests.live_service import live, mailbox, twilio
 
 
 @dataclass
@@ -95,3 +96,8 @@ def paging(settings: Settings, database: Database, factory: Factory) -> Iterator
     app = create_app(settings, database, run_engine=True)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Paging(client=client, database=database, factory=factory)
+
+
+#: End-to-end tests of every room send through real providers: the live service (uvicorn with
+#: its engine), the Twilio fake over HTTP and a real SMTP server (``tests.live_service``).
+__all__ = ["live", "mailbox", "twilio"]

@@ -35,7 +35,7 @@ from store.db import Database
 from tests import dbtools
 from tests.factories import SYSTEM, Factory, Person
 from tests.fakes.twilio_fake import TwilioFake
-from tests.twoway.conftest import Mailbox
+from tests.live_service import Mailbox
 
 WATCHBILL = [sys.executable, "-c", "from api.cli import main; main()"]
 OURS = "+12015550100"

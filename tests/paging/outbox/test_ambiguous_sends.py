@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from paging.outbox.models import NotificationStatus
 from people.models import ContactType as CT
-from tests.twoway.conftest import Live
+from tests.live_service import Live
 from tests.waiting import stays, wait_until
 
 ADA = "+12015550101"

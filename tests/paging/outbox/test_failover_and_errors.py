@@ -14,7 +14,7 @@ from paging.outbox.models import Notification, NotificationStatus
 from paging.providers.registry import build_channels, build_decorators
 from people.models import ContactType as CT
 from store.base import utcnow
-from tests.twoway.conftest import Live
+from tests.live_service import Live
 from tests.waiting import stays, wait_until
 
 ADA = "+12015550101"

@@ -17,7 +17,7 @@ from people.models import ContactType as CT
 from store.db import Database
 from tests.factories import Factory
 from tests.fakes.twilio_fake import MessageRecord, TwilioFake
-from tests.twoway.conftest import Live, Mailbox, answer_text, serve
+from tests.live_service import Live, Mailbox, answer_text, serve
 from tests.waiting import wait_until
 
 ADA = "+12015550101"

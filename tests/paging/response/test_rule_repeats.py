@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from paging.outbox.models import Notification, NotificationStatus
 from people.models import ContactType as CT
-from tests.twoway.conftest import Live
+from tests.live_service import Live
 from tests.waiting import stays, wait_until
 
 ADA = "+12015550101"

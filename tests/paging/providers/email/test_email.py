@@ -10,7 +10,7 @@ from paging import links
 from paging.server_secret import server_secret
 from people.models import ContactType as CT
 from store.base import utcnow
-from tests.twoway.conftest import Live
+from tests.live_service import Live
 from tests.waiting import wait_until
 
 ADA = "ada@example.com"

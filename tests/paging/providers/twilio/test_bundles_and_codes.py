@@ -24,7 +24,7 @@ from store.db import Database
 from store.settings import Settings
 from tests.conftest import admin_headers
 from tests.factories import Factory
-from tests.twoway.conftest import Live, answer_text
+from tests.live_service import Live, answer_text
 
 ADA = "+12015550101"
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from paging.providers.twilio.models import InboundSms
 from people.models import ContactType as CT
-from tests.twoway.conftest import OURS, Live, answer_text
+from tests.live_service import OURS, Live, answer_text
 from tests.waiting import stays, wait_until
 
 ADA, BOB = "+12015550101", "+12015550102"

@@ -6,7 +6,7 @@ import pytest
 
 from people.models import ContactType as CT
 from tests.fakes.twilio_fake import CallRecord
-from tests.twoway.conftest import Live
+from tests.live_service import Live
 from tests.waiting import wait_until
 
 ADA, BOB = "+12015550101", "+12015550102"

@@ -18,8 +18,8 @@ from store.db import Database
 from tests.conftest import admin_headers
 from tests.factories import Factory, Person
 from tests.fakes.twilio_fake import TwilioFake
+from tests.live_service import Live, Mailbox, serve
 from tests.paging.providers.webhook.receiver import Receiver, receiver
-from tests.twoway.conftest import Live, Mailbox, serve
 from tests.waiting import wait_until
 
 

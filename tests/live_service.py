@@ -1,5 +1,6 @@
-"""Two-way paging end to end: our service on a real loopback port (uvicorn, with its engine),
-the Twilio fake calling its webhooks over HTTP, and a real aiosmtpd server receiving mail."""
+"""The live service for end-to-end paging tests: our service on a real loopback port (uvicorn,
+with its engine), the Twilio fake calling its webhooks over HTTP, and a real aiosmtpd server
+receiving mail."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from typing import Any
 from people.models import ContactType as CT
 from tests.factories import Person
 from tests.fakes.twilio_fake import CallRecord
-from tests.twoway.conftest import Live
+from tests.live_service import Live
 from tests.waiting import wait_until
 
 ADA = "+12015550101"

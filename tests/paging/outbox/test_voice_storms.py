@@ -9,7 +9,7 @@ from datetime import timedelta
 from paging.outbox.models import Notification
 from people.models import ContactType as CT
 from tests.fakes.twilio_fake import CallRecord
-from tests.twoway.conftest import Live
+from tests.live_service import Live
 from tests.waiting import wait_until
 
 ADA = "+12015550101"
