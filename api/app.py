@@ -19,7 +19,7 @@ from api.asgi.limits import BodySizeLimit
 from api.engine import build_engine
 from api.routers import audit, incidents, links, metrics, policies, services, webhooks
 from api.routers.intake import change_events, events, heartbeats, maintenance
-from api.routers.people import teams, tokens, users
+from api.routers.people import contact_methods, notification_rules, teams, tokens, users
 from api.routers.schedules import calendar_imports, calendars, schedules
 from paging.providers.registry import wire
 from store.db import Database
@@ -108,7 +108,18 @@ def create_app(
     app.include_router(change_events.router)
     app.include_router(calendars.router)  # polled all day by calendar clients
     v1 = APIRouter(prefix="/api/v1")
-    for module in (users, teams, tokens, schedules, policies, services, incidents, audit):
+    for module in (
+        users,
+        contact_methods,
+        notification_rules,
+        teams,
+        tokens,
+        schedules,
+        policies,
+        services,
+        incidents,
+        audit,
+    ):
         v1.include_router(module.router)
     for module in (heartbeats, maintenance):  # events in
         v1.include_router(module.router)

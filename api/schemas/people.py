@@ -178,19 +178,19 @@ class RuleIn(Strict):
     contact_method_id: str
     delay_seconds: StrictInt = Field(ge=0, le=86_400)
     urgency: Urgency = Urgency.high
-    repeat_every_seconds: int | None = Field(
+    repeat_every_seconds: StrictInt | None = Field(
         None,
         ge=1,
         le=86_400,
         description="try again this often until the incident is acknowledged or resolved",
     )
-    repeat_times: int | None = Field(
+    repeat_times: StrictInt | None = Field(
         None, ge=1, le=20, description="how many more tries (default 3 with repeat_every_seconds)"
     )
 
 
 class RulePatch(Strict):
-    delay_seconds: int | None = Field(None, ge=0, le=86_400)
+    delay_seconds: StrictInt | None = Field(None, ge=0, le=86_400)
     urgency: Urgency | None = None
 
 

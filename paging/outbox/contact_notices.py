@@ -29,12 +29,26 @@ INVITE = "invite"
 def _enqueue(
     session: Session, cm: ContactMethod, kind: str, payload: dict[str, str], now: datetime
 ) -> Notification:
+    return _notice(session, cm.user_id, cm.id, cm.type.value, cm.address, kind, payload, now)
+
+
+def _notice(
+    session: Session,
+    user_id: str,
+    contact_method_id: str | None,
+    channel: str,
+    address: str,
+    kind: str,
+    payload: dict[str, str],
+    now: datetime,
+) -> Notification:
+    """An outbox row due now (not a page: no incident), and the engine woken for it."""
     row = Notification(
         kind=kind,
-        user_id=cm.user_id,
-        contact_method_id=cm.id,
-        channel=cm.type.value,
-        address=cm.address,
+        user_id=user_id,
+        contact_method_id=contact_method_id,
+        channel=channel,
+        address=address,
         payload=payload,
         send_at=now,
         status=NotificationStatus.pending,
@@ -108,19 +122,6 @@ def send_invite(
 def _account_mail(
     session: Session, user: User, kind: str, text: str, now: datetime
 ) -> Notification:
-    row = Notification(
-        kind=kind,
-        user_id=user.id,
-        contact_method_id=None,
-        channel=ContactType.email.value,
-        address=user.email,
-        payload={"text": text},
-        send_at=now,
-        status=NotificationStatus.pending,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(row)
-    session.flush()
-    wake.request(session)
-    return row
+    """A mail to the account's own address (not a contact method)."""
+    email = ContactType.email.value
+    return _notice(session, user.id, None, email, user.email, kind, {"text": text}, now)

@@ -224,6 +224,24 @@ def test_negative_delay_is_422(client: TestClient, factory: Factory) -> None:
     assert _fields(response.json()) == {"delay_seconds"}
 
 
+def test_true_is_not_a_number_of_seconds_in_a_rule(client: TestClient, factory: Factory) -> None:
+    person = factory.user()
+    cm = factory.contact(person, ContactType.email, "p@example.com")
+    made = client.post(
+        f"/api/v1/users/{person.id}/notification-rules",
+        json={"contact_method_id": cm, "delay_seconds": 0, "repeat_every_seconds": True},
+        headers=admin_headers(),
+    )
+    assert made.status_code == 422
+    assert _fields(made.json()) == {"repeat_every_seconds"}
+    rule = factory.rule(person, cm, 0)
+    changed = client.patch(
+        f"/api/v1/notification-rules/{rule}", json={"delay_seconds": True}, headers=admin_headers()
+    )
+    assert changed.status_code == 422
+    assert _fields(changed.json()) == {"delay_seconds"}
+
+
 def test_unknown_resource_is_404_problem(client: TestClient) -> None:
     response = client.get("/api/v1/users/does-not-exist", headers=admin_headers())
     assert response.status_code == 404

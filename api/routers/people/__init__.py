@@ -1,2 +1,1 @@
-"""Routes of people: users (with their contact methods and notification rules), teams, API
-tokens."""
+"""Routes of people: users, their contact methods and notification rules, teams, API tokens."""
