@@ -25,8 +25,10 @@ def test_a_failed_sms_fails_over_to_voice_within_seconds(live: Live) -> None:
     live.twilio.set_sms_outcome(ADA, "failed", error_code=30006)
     started = time.monotonic()
     incident = live.page(ada)
-    wait_until(lambda: live.twilio.calls_to(ADA), timeout=5)
-    assert time.monotonic() - started < 5  # seconds, not the 10 minutes of the SMS rule
+    # Seconds (about 0.3 on a quiet machine), not the voice rule's 10 minutes; the bound
+    # leaves room for a machine busy with the rest of the suite.
+    wait_until(lambda: live.twilio.calls_to(ADA), timeout=30)
+    assert time.monotonic() - started < 30
     [sms] = live.notifications(incident_id=incident["id"], channel="sms")
     assert (sms.status.value, sms.provider_status) == ("failed", "failed")
     assert sms.last_error == "SMS failed (Twilio error 30006)"
