@@ -15,10 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from people.auth_models import WebSession
+from people import web_sessions
 from people.models import User
 from people.service import get_user
 from store import audit
@@ -62,7 +61,7 @@ def validate(password: str) -> str:
 def _store(session: Session, actor: Actor, user: User, password: str) -> User:
     validate(password)
     user.password_hash = hash_password(password)
-    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    web_sessions.end_all(session, user.id)  # signed in elsewhere with the old one: not any more
     audit.record(session, actor, "set_password", user, None, after=None)
     return user
 

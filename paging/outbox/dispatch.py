@@ -159,7 +159,7 @@ class Dispatcher:
                 dealt += 1
         lookback = max(self.burst_window, self.bundle_interval)
         recent = sent_lately.sends_since(session, list(groups), now - lookback)
-        calls = [address for channel, address in groups if channel in self.one_at_a_time]
+        calls = [key for key in groups if key[0] in self.one_at_a_time]
         busy = sent_lately.calls_in_progress(session, calls, now)
         for (channel, address), group in groups.items():
             if len(taken) >= budget:
@@ -179,7 +179,7 @@ class Dispatcher:
                 window=self.burst_window,
                 bundle_interval=self.bundle_interval,
                 one_at_a_time=channel in self.one_at_a_time,
-                busy_until=busy.get(address) if channel in self.one_at_a_time else None,
+                busy_until=busy.get((channel, address)),
             )
             taken.extend(self._take_plan(plan, by_id, now))
         return taken, dealt

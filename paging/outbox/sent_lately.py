@@ -26,6 +26,7 @@ CALL_ENDED = ("completed", "busy", "no-answer", "failed", "canceled")
 
 _SINCE = bindparam("b_since", type_=Notification.__table__.c.sent_at.type)
 _ADDRESSES = bindparam("b_addresses", expanding=True, type_=String(320))
+_CHANNELS = bindparam("b_channels", expanding=True, type_=String(20))
 _COLUMNS = (
     Notification.channel,
     Notification.address,
@@ -51,8 +52,10 @@ _SENDS = union_all(
 )
 #: Calls to some numbers placed since ``b_since`` that have not ended: being placed, or
 #: placed and not yet reported ``completed``/``busy``/``no-answer``/``failed``/``canceled``.
-_CALLS = select(Notification.address, Notification.sent_at, Notification.claimed_at).where(
-    Notification.channel == "voice",
+_CALLS = select(
+    Notification.channel, Notification.address, Notification.sent_at, Notification.claimed_at
+).where(
+    Notification.channel.in_(_CHANNELS),
     Notification.address.in_(_ADDRESSES),
     Notification.bundled_into.is_(None),
     or_(
@@ -85,18 +88,26 @@ def sends_since(
 
 
 def calls_in_progress(
-    session: Session, addresses: Sequence[str], now: datetime
-) -> dict[str, datetime]:
-    """For each number with a call in progress: until when its next call waits at most (the
-    call's final status, reported back, releases the wait at once)."""
-    if not addresses:
+    session: Session, calls: Sequence[tuple[str, str]], now: datetime
+) -> dict[tuple[str, str], datetime]:
+    """For each (channel, address) of a channel that takes one message at a time (a phone
+    cannot take two calls) with one in progress: until when its next one waits at most (the
+    final status, reported back, releases the wait at once)."""
+    if not calls:
         return {}
-    params = {"b_addresses": sorted(set(addresses)), "b_since": now - CALL_LIMIT}
-    busy: dict[str, datetime] = {}
-    for address, sent, claimed in session.execute(_CALLS, params).all():
+    params = {
+        "b_channels": sorted({channel for channel, _ in calls}),
+        "b_addresses": sorted({address for _, address in calls}),
+        "b_since": now - CALL_LIMIT,
+    }
+    wanted = set(calls)
+    busy: dict[tuple[str, str], datetime] = {}
+    for channel, address, sent, claimed in session.execute(_CALLS, params).all():
+        if (channel, address) not in wanted:
+            continue
         placed = sent or claimed or now
         until = max(placed + CALL_LIMIT, now + timedelta(seconds=1))
-        busy[address] = max(busy.get(address, until), until)
+        busy[(channel, address)] = max(busy.get((channel, address), until), until)
     return busy
 
 
