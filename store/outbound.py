@@ -252,23 +252,32 @@ def get(
             ) as client,
             client.stream("GET", url, headers=headers) as answer,
         ):
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in answer.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchFailed(f"GET {url}: the answer is over {max_bytes} bytes")
-                if time.monotonic() > deadline:
-                    raise FetchFailed(f"GET {url}: took over {total_seconds:g} seconds")
-                chunks.append(chunk)
-            content_type = answer.headers.get("content-type", "").split(";")[0].strip()
-            return Answer(answer.status_code, content_type, b"".join(chunks))
+            return _read(answer, f"GET {url}", max_bytes, in_time=lambda: in_time(answer.request))
     except httpx.TooManyRedirects as exc:
         raise FetchFailed(f"GET {url}: more than {MAX_REDIRECTS} redirects") from exc
     except httpx.TimeoutException as exc:
         raise FetchFailed(f"GET {url}: timed out ({type(exc).__name__})") from exc
     except httpx.HTTPError as exc:
         raise FetchFailed(f"GET {url} failed: {exc}") from exc
+
+
+def _read(
+    answer: httpx.Response,
+    what: str,
+    max_bytes: int,
+    in_time: Callable[[], None] = lambda: None,
+) -> Answer:
+    """The answer's body, read up to ``max_bytes`` (``in_time`` raises once time is up)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in answer.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise FetchFailed(f"{what}: the answer is over {max_bytes} bytes")
+        in_time()
+        chunks.append(chunk)
+    content_type = answer.headers.get("content-type", "").split(";")[0].strip()
+    return Answer(answer.status_code, content_type, b"".join(chunks))
 
 
 def post(
@@ -299,15 +308,7 @@ def post(
             ) as client,
             client.stream("POST", url, content=body, headers=headers) as answer,
         ):
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in answer.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchFailed(f"POST {url}: the answer is over {max_bytes} bytes")
-                chunks.append(chunk)
-            content_type = answer.headers.get("content-type", "").split(";")[0].strip()
-            return Answer(answer.status_code, content_type, b"".join(chunks))
+            return _read(answer, f"POST {url}", max_bytes)
     except httpx.TimeoutException as exc:
         raise FetchFailed(f"POST {url}: timed out ({type(exc).__name__})") from exc
     except httpx.HTTPError as exc:

@@ -80,6 +80,8 @@ class SenderSetup:
     database: Database
     settings: Settings
     channels: Mapping[str, Channel]
+    #: Where a message goes when no provider is configured for its channel (the log channel).
+    fallback: Channel
     channel_types: ChannelTypes
     decorators: Sequence[Decorator]
     engine_id: str

@@ -22,6 +22,8 @@ from paging.engine import metrics, registry
 from paging.engine.alarm import Alarm
 from paging.engine.due import Due
 from paging.engine.jobs import Job, Periodic, Sender, SenderSetup, Sends
+from paging.providers.log.channel import LogChannel
+from paging.providers.registry import CHANNEL_TYPES
 from store import logs
 from store.base import utcnow
 from store.db import Database
@@ -51,12 +53,6 @@ BUSY_RETRY = timedelta(seconds=1)
 WAKE_SPACING = timedelta(milliseconds=100)
 
 
-def _wired_channel_types() -> ChannelTypes:
-    from paging.providers.registry import CHANNEL_TYPES
-
-    return CHANNEL_TYPES
-
-
 class Engine:
     def __init__(
         self,
@@ -83,13 +79,15 @@ class Engine:
         self._sends = sends
         earliest = [(job.name, job.earliest) for job in self.jobs]
         self._due = Due([*earliest, (sends.name, sends.earliest)])
+        # What each kind of channel is: the providers wired in one place by default.
+        types = channel_types or CHANNEL_TYPES
         self.dispatcher: Sender = sends.start(
             SenderSetup(
                 database=database,
                 settings=settings,
                 channels=channels or {},
-                # What each kind of channel is: the providers wired in one place by default.
-                channel_types=channel_types or _wired_channel_types(),
+                fallback=LogChannel(database, render=types.render),
+                channel_types=types,
                 decorators=decorators,
                 engine_id=self.engine_id,
                 clock=clock,

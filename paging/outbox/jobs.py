@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from paging.engine.jobs import Sender, SenderSetup, Sends
 from paging.outbox.dispatch import Dispatcher
 from paging.outbox.models import Notification, NotificationStatus
-from paging.providers.log.channel import LogChannel
 
 
 def _dispatcher(setup: SenderSetup) -> Sender:
@@ -17,7 +16,7 @@ def _dispatcher(setup: SenderSetup) -> Sender:
         setup.database,
         setup.settings,
         setup.channels,
-        LogChannel(setup.database, render=setup.channel_types.render),
+        setup.fallback,
         engine_id=setup.engine_id,
         channel_types=setup.channel_types,
         clock=setup.clock,
